@@ -1,0 +1,117 @@
+"""The rules a committed chapter notebook follows, shared by the regenerate script and the tests.
+
+A clean notebook is a fixed point of :func:`clean`: no volatile metadata, widget
+model ids numbered deterministically, and the shared bootstrap as first cell.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+NOTEBOOK_METADATA_KEYS = {"kernelspec", "language_info", "widgets", "colab", "accelerator"}
+CELL_METADATA_KEYS = {"tags"}
+KNOWN_TAGS = {
+    "raises-exception",  # an error demo: nbval expects the stored error
+    "nbval-ignore-output",  # output truly varies; the cell says why
+    "hide-input", "hide-output", "remove-input", "remove-cell",  # Jupyter Book display
+}
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IGNORE_OUTPUT_PREFIX = "# Output varies"  # first line of every nbval-ignore-output cell
+
+REPOSITORY = "https://github.com/jax-for-pytorch-users/jax-for-pytorch-users"
+RELEASE_REF = "v0.1.0"  # the tag whose helpers the chapters install on Colab
+
+BOOTSTRAP_SOURCE = f'''\
+# Make the book's `helpers` package importable: nothing to do in a local
+# checkout; on Colab (or anywhere it is missing) install it from the book's
+# repository at a fixed release, with --no-deps so that the runtime's own jax,
+# torch and ipywidgets are left alone. BOOK_HELPERS_SOURCE overrides the source
+# with any pip requirement (a local path, a wheel, a git URL).
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("helpers") is None:
+    source = os.environ.get(
+        "BOOK_HELPERS_SOURCE",
+        "git+{REPOSITORY}@{RELEASE_REF}",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", source], check=True
+    )
+    importlib.invalidate_caches()'''
+
+_MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
+    """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""
+    nb = json.loads(json.dumps(nb))
+    nb["metadata"] = {k: v for k, v in nb["metadata"].items() if k in NOTEBOOK_METADATA_KEYS}
+    for index, cell in enumerate(nb["cells"]):
+        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
+                            if k in CELL_METADATA_KEYS and v}
+        cell["id"] = f"c{index:03d}"
+        if cell["cell_type"] == "code":
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "execute_result":
+                    output.setdefault("metadata", {})
+    return renumber_widgets(nb, name)
+
+
+def renumber_widgets(nb: dict[str, Any], name: str) -> dict[str, Any]:
+    """Replace random widget model ids with ids derived from ``name`` and order of appearance."""
+    order: list[str] = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view and view.get("model_id") not in order:
+                order.append(view["model_id"])
+    state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    order += [model_id for model_id in state if model_id not in order]
+    if not order:
+        return nb
+    mapping = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"{name}#{i}").hex for i, old in enumerate(order)}
+    if list(mapping) == list(mapping.values()):
+        return nb
+    text = json.dumps(nb)
+    pattern = re.compile("|".join(re.escape(old) for old in mapping))
+    return json.loads(pattern.sub(lambda m: mapping[m.group(0)], text))
+
+
+def problems(nb: dict[str, Any], name: str) -> list[str]:
+    """Everything that keeps a stored notebook from being one nbval can verify."""
+    found = []
+    if clean(nb, name) != nb:
+        found.append("not clean: run `make regenerate` (volatile metadata or unnumbered widget ids)")
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and source(c).strip()]
+    if not code or source(code[0]) != BOOTSTRAP_SOURCE:
+        found.append("the first code cell is not the shared bootstrap (scripts/nbclean.py)")
+    counts = [c.get("execution_count") for c in code]
+    if counts != list(range(1, len(code) + 1)):
+        found.append(f"execution counts are not 1..{len(code)} in order: {counts}")
+    for i, cell in enumerate(code, start=1):
+        tags = set(cell["metadata"].get("tags", []))
+        unknown = tags - KNOWN_TAGS
+        if unknown:
+            found.append(f"code cell {i}: unknown tags {sorted(unknown)}")
+        has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if has_error != ("raises-exception" in tags):
+            found.append(f"code cell {i}: an error output needs the raises-exception tag and "
+                         "a raises-exception cell needs a stored error")
+        if "nbval-ignore-output" in tags and not source(cell).startswith(IGNORE_OUTPUT_PREFIX):
+            found.append(f"code cell {i}: nbval-ignore-output cells must start with "
+                         f"'{IGNORE_OUTPUT_PREFIX}: <why>'")
+    return found
+
+
+def source(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (stored notebooks may split it into lines)."""
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text

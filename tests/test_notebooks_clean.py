@@ -1,0 +1,58 @@
+"""Every committed chapter is clean, starts with the shared bootstrap, and is in the TOC."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+import nbformat
+import pytest
+
+from conftest import BOOK, ROOT, notebooks
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import nbclean  # noqa: E402
+
+NOTEBOOKS = notebooks()
+
+
+def test_there_are_chapters():
+    assert len(NOTEBOOKS) >= 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean(path: pathlib.Path):
+    nb = json.loads(path.read_text())
+    nbformat.validate(nbformat.from_dict(nb))
+    assert nbclean.problems(nb, path.stem) == []
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in NOTEBOOKS:
+        assert f"book/{path.relative_to(BOOK).with_suffix('').as_posix()}" in toc, path.name
+
+
+def test_bootstrap_installs_the_release_named_in_the_config():
+    config = (ROOT / "_config.yml").read_text()
+    assert f"url: {nbclean.REPOSITORY}" in config
+    from helpers import __version__
+    assert nbclean.RELEASE_REF == f"v{__version__}"
+
+
+def test_cleaning_is_idempotent_and_renumbers_widgets():
+    nb = {"metadata": {"kernelspec": {}, "execution": {"x": 1},
+                       "widgets": {nbclean.WIDGET_STATE: {"state": {"a" * 32: {"ref": "IPY_MODEL_" + "b" * 32},
+                                                                    "b" * 32: {}}}}},
+          "cells": [{"cell_type": "code", "metadata": {"tags": [], "execution": {}}, "source": "",
+                     "outputs": [{"output_type": "display_data", "metadata": {},
+                                  "data": {nbclean.WIDGET_VIEW: {"model_id": "a" * 32}}}]}]}
+    once = nbclean.clean(nb, "demo")
+    assert nbclean.clean(once, "demo") == once
+    assert "execution" not in once["metadata"] and once["cells"][0]["metadata"] == {}
+    text = json.dumps(once)
+    assert "a" * 32 not in text and "b" * 32 not in text
+    first = once["cells"][0]["outputs"][0]["data"][nbclean.WIDGET_VIEW]["model_id"]
+    assert "IPY_MODEL_" + first not in text  # a refers to b, not to itself
+    assert first in once["metadata"]["widgets"][nbclean.WIDGET_STATE]["state"]
