@@ -1,0 +1,89 @@
+"""Show code that lives in ``helpers`` inside a chapter: highlighted source and coloured diffs.
+
+The chapters never copy code: they display it from the module the tests run,
+so the text a reader sees is the code that was executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import inspect
+from types import ModuleType
+from typing import Any
+
+
+class Source:
+    """Highlighted Python source for a module, class or function."""
+
+    def __init__(self, obj: ModuleType | type | Any, title: str | None = None) -> None:
+        try:
+            self.text = inspect.getsource(obj)
+        except (TypeError, OSError) as error:
+            raise TypeError(
+                f"cannot show the source of {obj!r}: pass a module, class or function "
+                "defined in a .py file"
+            ) from error
+        self.title = title or getattr(obj, "__name__", "")
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        body = highlight(self.text, PythonLexer(), HtmlFormatter(nowrap=True))
+        caption = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
+        return f"{caption}<div class='highlight'><pre>{body}</pre></div>"
+
+
+class Diff:
+    """A unified diff between two texts, coloured in HTML and plain in text."""
+
+    def __init__(self, old: str, new: str, old_name: str = "before", new_name: str = "after",
+                 context: int = 2) -> None:
+        if not isinstance(old, str) or not isinstance(new, str):
+            raise TypeError("Diff compares two strings; use Diff.of(a, b) for modules or functions")
+        self.lines = list(difflib.unified_diff(
+            old.splitlines(), new.splitlines(), old_name, new_name, n=context, lineterm=""))
+
+    @classmethod
+    def of(cls, old: Any, new: Any, context: int = 2) -> Diff:
+        """Diff the source of two modules, classes or functions."""
+        return cls(Source(old).text, Source(new).text,
+                   getattr(old, "__name__", "before"), getattr(new, "__name__", "after"), context)
+
+    @property
+    def added(self) -> int:
+        return sum(1 for line in self.lines if line.startswith("+") and not line.startswith("+++"))
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for line in self.lines if line.startswith("-") and not line.startswith("---"))
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines) if self.lines else "(no differences)"
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for line in self.lines:
+            kind = ("meta" if line.startswith(("---", "+++")) else
+                    "hunk" if line.startswith("@@") else
+                    "add" if line.startswith("+") else
+                    "del" if line.startswith("-") else "ctx")
+            rows.append(f"<span style='{_DIFF_STYLE[kind]}'>{html.escape(line) or ' '}</span>")
+        summary = f"<p><b>{self.added} lines added, {self.removed} removed</b></p>"
+        return summary + "<pre style='line-height:1.35'>" + "\n".join(rows) + "</pre>"
+
+
+# Inline styles, so the colours show in Jupyter, Colab and the HTML book alike;
+# translucent backgrounds stay readable on light and dark themes.
+_DIFF_STYLE = {
+    "meta": "font-weight:bold",
+    "hunk": "color:#6f42c1",
+    "add": "display:block;background:rgba(46,160,67,0.22)",
+    "del": "display:block;background:rgba(248,81,73,0.22)",
+    "ctx": "display:block",
+}
