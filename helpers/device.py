@@ -147,6 +147,38 @@ def _torch_accelerator(torch) -> torch.device | None:
     return None
 
 
+def use(choice: str) -> tuple[jax.Device, torch.device]:
+    """Make ``choice`` the default device of both frameworks for the rest of the session.
+
+    For a chapter whose work suits one device whatever the machine has (the
+    XOR network is a CPU job). Returns the JAX device and the PyTorch device.
+    """
+    name = validate(choice)
+    configure_jax()
+    import jax
+    import torch
+
+    platforms = ("cuda", "rocm", "gpu") if name == "gpu" else (name,)
+    found = []
+    for platform in platforms:
+        try:
+            found = jax.devices(platform)
+            break
+        except RuntimeError:
+            continue
+    if not found:
+        raise DeviceUnavailableError(
+            f"device.use({choice!r}): JAX has no {name!r} device here (it has: "
+            f"{', '.join(sorted({d.platform for d in jax.devices()}))}). Choose one of those."
+        )
+    jax.config.update("jax_default_device", found[0])
+    torch_target = torch_device(name)
+    # CPU is PyTorch's own default; setting it explicitly would route every
+    # call through a device mode and slow small-tensor code down.
+    torch.set_default_device(None if torch_target.type == "cpu" else torch_target)
+    return found[0], torch_target
+
+
 def _platform_family(platform: str) -> str:
     return "gpu" if platform in ("cuda", "rocm", "gpu", "metal") else platform
 

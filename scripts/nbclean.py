@@ -47,9 +47,6 @@ if importlib.util.find_spec("helpers") is None:
     )
     importlib.invalidate_caches()'''
 
-_MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
 def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""
     nb = json.loads(json.dumps(nb))
@@ -66,23 +63,44 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def renumber_widgets(nb: dict[str, Any], name: str) -> dict[str, Any]:
-    """Replace random widget model ids with ids derived from ``name`` and order of appearance."""
+    """Replace random widget model ids with ids derived from ``name`` and the widget graph.
+
+    Models are numbered in the order they are reached from the views in the
+    cell outputs, following ``IPY_MODEL_`` references (keys sorted); models
+    that no view reaches come last, ordered by their content. The order never
+    depends on the ids themselves, so cleaning twice changes nothing.
+    """
+    state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order:
+            return
+        order.append(model_id)
+        if model_id in state:
+            for ref in _REFERENCE.findall(json.dumps(state[model_id], sort_keys=True)):
+                visit(ref)
+
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
-            if view and view.get("model_id") not in order:
-                order.append(view["model_id"])
-    state = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    order += [model_id for model_id in state if model_id not in order]
+            if view and "model_id" in view:
+                visit(view["model_id"])
+    unreached = [m for m in state if m not in order]
+    for model_id in sorted(unreached, key=lambda m: _REFERENCE.sub(
+            "IPY_MODEL_", json.dumps(state[m], sort_keys=True))):
+        visit(model_id)
     if not order:
         return nb
     mapping = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"{name}#{i}").hex for i, old in enumerate(order)}
-    if list(mapping) == list(mapping.values()):
+    if all(old == new for old, new in mapping.items()):
         return nb
     text = json.dumps(nb)
     pattern = re.compile("|".join(re.escape(old) for old in mapping))
     return json.loads(pattern.sub(lambda m: mapping[m.group(0)], text))
+
+
+_REFERENCE = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
 
 
 def problems(nb: dict[str, Any], name: str) -> list[str]:

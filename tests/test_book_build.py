@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import BOOK, ROOT, notebooks
+from conftest import ROOT, notebooks
 
 
 def test_book_builds_without_warnings(tmp_path: pathlib.Path):

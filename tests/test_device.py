@@ -127,3 +127,28 @@ def test_switching_jax_platform_after_start_is_refused():
     assert result.returncode == 0, result.stderr
     assert "cannot switch to 'tpu'" in result.stdout
     assert "Restart the kernel" in result.stdout
+
+
+def test_use_cpu_sets_both_frameworks():
+    result = run_python(
+        "from helpers import device\nimport jax.numpy as jnp, torch\n"
+        "jd, td = device.use('cpu')\n"
+        "print(jd.platform, td, jnp.zeros(1).devices().pop().platform, torch.zeros(1).device)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["cpu", "cpu", "cpu", "cpu"]
+
+
+def test_use_rejects_unknown_and_missing_devices():
+    with pytest.raises(device.DeviceChoiceError, match="cpu, gpu, tpu"):
+        device.use("npu")
+    result = run_python(
+        "import jax\nif jax.default_backend() != 'cpu': raise SystemExit(42)\n"
+        "from helpers import device\n"
+        "try:\n    device.use('tpu')\n"
+        "except device.DeviceUnavailableError as e:\n    print('ERR', e)\n"
+    )
+    if result.returncode == 42:
+        pytest.skip("this machine has an accelerator")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ERR device.use('tpu'): JAX has no 'tpu' device here")

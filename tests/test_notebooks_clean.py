@@ -8,7 +8,6 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import BOOK, ROOT, notebooks
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -42,9 +41,9 @@ def test_bootstrap_installs_the_release_named_in_the_config():
 
 
 def test_cleaning_is_idempotent_and_renumbers_widgets():
+    state = {"a" * 32: {"ref": "IPY_MODEL_" + "b" * 32}, "b" * 32: {}}
     nb = {"metadata": {"kernelspec": {}, "execution": {"x": 1},
-                       "widgets": {nbclean.WIDGET_STATE: {"state": {"a" * 32: {"ref": "IPY_MODEL_" + "b" * 32},
-                                                                    "b" * 32: {}}}}},
+                       "widgets": {nbclean.WIDGET_STATE: {"state": state}}},
           "cells": [{"cell_type": "code", "metadata": {"tags": [], "execution": {}}, "source": "",
                      "outputs": [{"output_type": "display_data", "metadata": {},
                                   "data": {nbclean.WIDGET_VIEW: {"model_id": "a" * 32}}}]}]}
