@@ -1,0 +1,120 @@
+"""Where the time goes in the JAX stages, the one-line fixes, and what torch.compile did."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import jax
+import jax.numpy as jnp
+
+from ..timing import wait_for
+from . import stage4_jax_eager, stage5_jax_jit_pieces, stage6_jax_jit_step
+from .problem import LEARNING_RATE, SAMPLES, SEED
+
+_MODULES = {4: stage4_jax_eager, 5: stage5_jax_jit_pieces, 6: stage6_jax_jit_step}
+PARTS = ("convert inputs", "gradient and update", "read loss (.item)")
+
+
+def _initial_params(module):
+    key_1, key_2 = jax.random.split(jax.random.key(SEED))
+    return [module.init_layer(key_1, 2, 2), module.init_layer(key_2, 2, 1)]
+
+
+def step_breakdown(stage: int, epochs: int = 50) -> dict[str, float]:
+    """Mean seconds per sample-step spent in each part of a stage's inner loop.
+
+    Each part is timed on its own and waited for, after one warm-up epoch so
+    that compilation is not counted (it is measured separately).
+    """
+    if stage not in _MODULES:
+        raise ValueError(f"step_breakdown covers the JAX stages {sorted(_MODULES)}, got {stage!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    module = _MODULES[stage]
+    params = _initial_params(module)
+    totals: Counter[str] = Counter()
+    for epoch in range(epochs + 1):
+        for x, y in SAMPLES:
+            t0 = time.perf_counter()
+            xa, ya = wait_for((jnp.array(x), jnp.array(y)))
+            t1 = time.perf_counter()
+            if stage == 6:
+                params, loss = wait_for(module.train_step(params, xa, ya, LEARNING_RATE))
+            else:
+                loss, grads = jax.value_and_grad(module.mse)(params, xa, ya)
+                params = wait_for(module.sgd_step(params, grads, LEARNING_RATE))
+            t2 = time.perf_counter()
+            loss.item()
+            t3 = time.perf_counter()
+            if epoch > 0:  # epoch 0 is the warm-up
+                totals[PARTS[0]] += t1 - t0
+                totals[PARTS[1]] += t2 - t1
+                totals[PARTS[2]] += t3 - t2
+    steps = epochs * len(SAMPLES)
+    return {part: totals[part] / steps for part in PARTS}
+
+
+# The stage-6 loop as the post wrote it, and two one-line fixes.
+
+def loop_as_written(params, epochs):
+    for _ in range(epochs):
+        losses = []
+        for x, y in SAMPLES:
+            params, loss = stage6_jax_jit_step.train_step(
+                params, jnp.array(x), jnp.array(y), LEARNING_RATE)
+            losses.append(loss.item())
+    return params, losses
+
+
+def loop_inputs_once(params, epochs):
+    data = [(jnp.array(x), jnp.array(y)) for x, y in SAMPLES]  # fix 1
+    for _ in range(epochs):
+        losses = []
+        for x, y in data:
+            params, loss = stage6_jax_jit_step.train_step(params, x, y, LEARNING_RATE)
+            losses.append(loss.item())
+    return params, losses
+
+
+def loop_no_sync(params, epochs):
+    data = [(jnp.array(x), jnp.array(y)) for x, y in SAMPLES]  # fix 1
+    for _ in range(epochs):
+        losses = []
+        for x, y in data:
+            params, loss = stage6_jax_jit_step.train_step(params, x, y, LEARNING_RATE)
+            losses.append(loss)  # fix 2: no .item() per step
+    return params, [float(v) for v in losses]
+
+
+LOOPS = {"as written": loop_as_written, "inputs converted once": loop_inputs_once,
+         "and no .item() per step": loop_no_sync}
+
+
+def time_loops(epochs: int = 500) -> dict[str, float]:
+    """Seconds per epoch of each stage-6 loop variant, after a warm-up call."""
+    results = {}
+    for name, loop in LOOPS.items():
+        params = _initial_params(stage6_jax_jit_step)
+        loop(params, 1)
+        start = time.perf_counter()
+        wait_for(loop(params, epochs))
+        results[name] = (time.perf_counter() - start) / epochs
+    return results
+
+
+def same_result_for_every_loop(epochs: int = 20) -> bool:
+    """The fixes change speed only: every variant ends with bitwise identical parameters."""
+    ends = [jax.tree.leaves(loop(_initial_params(stage6_jax_jit_step), epochs)[0])
+            for loop in LOOPS.values()]
+    return all(bool(jnp.array_equal(a, b)) for other in ends[1:] for a, b in zip(ends[0], other))
+
+
+def first_call_seconds() -> float:
+    """Trace-and-compile time of stage 6's train_step for the XOR shapes (caches cleared)."""
+    jax.clear_caches()
+    params = _initial_params(stage6_jax_jit_step)
+    x, y = jnp.array(SAMPLES[0][0]), jnp.array(SAMPLES[0][1])
+    start = time.perf_counter()
+    stage6_jax_jit_step.train_step.lower(params, x, y, LEARNING_RATE).compile()
+    return time.perf_counter() - start
