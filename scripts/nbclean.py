@@ -56,10 +56,39 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
                             if k in CELL_METADATA_KEYS and v}
         cell["id"] = f"c{index:03d}"
         if cell["cell_type"] == "code":
-            for output in cell.get("outputs", []):
+            cell["outputs"] = _coalesce_streams(cell.get("outputs", []))
+            for output in cell["outputs"]:
                 if output.get("output_type") == "execute_result":
                     output.setdefault("metadata", {})
-    return renumber_widgets(nb, name)
+    text = _KERNEL_DIR.sub("/tmp/ipykernel_0/", json.dumps(nb))
+    return renumber_widgets(json.loads(text), name)
+
+
+# ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py;
+# the pid changes on every run, the hash does not.
+_KERNEL_DIR = re.compile(r"/tmp/ipykernel_\d+/")
+
+
+def _coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge consecutive stream outputs of the same name, as nbval does before comparing.
+
+    How a cell's printing is split into messages depends on timing; the merged
+    text does not.
+    """
+    merged: list[dict[str, Any]] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            previous["text"] = _text(previous["text"]) + _text(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
+def _text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
 
 
 def renumber_widgets(nb: dict[str, Any], name: str) -> dict[str, Any]:

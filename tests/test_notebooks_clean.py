@@ -55,3 +55,17 @@ def test_cleaning_is_idempotent_and_renumbers_widgets():
     first = once["cells"][0]["outputs"][0]["data"][nbclean.WIDGET_VIEW]["model_id"]
     assert "IPY_MODEL_" + first not in text  # a refers to b, not to itself
     assert first in once["metadata"]["widgets"][nbclean.WIDGET_STATE]["state"]
+
+
+def test_cleaning_merges_streams_and_pins_kernel_paths():
+    """Output split by timing, and the kernel's pid in paths, must not make a notebook differ."""
+    outputs = [{"output_type": "stream", "name": "stdout", "text": ["a\n"]},
+               {"output_type": "stream", "name": "stdout", "text": "b\n"},
+               {"output_type": "stream", "name": "stderr", "text": "c\n"},
+               {"output_type": "error", "ename": "E", "evalue": "at /tmp/ipykernel_4242/17.py:1",
+                "traceback": []}]
+    nb = {"metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": "",
+                                     "outputs": outputs}]}
+    cleaned = nbclean.clean(nb, "demo")["cells"][0]["outputs"]
+    assert [o.get("text") for o in cleaned[:2]] == ["a\nb\n", "c\n"]
+    assert cleaned[2]["evalue"] == "at /tmp/ipykernel_0/17.py:1"
