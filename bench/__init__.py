@@ -1,0 +1,1 @@
+"""Command-line front end of helpers.xor.benchmark: ``python -m bench --help``."""

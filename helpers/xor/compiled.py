@@ -1,0 +1,67 @@
+"""The XOR network trained with no Python per step: the whole loop under one jit.
+
+``lax.scan`` runs the epochs, and inside each epoch another scan runs the four
+samples, one SGD update each, exactly as stage 6 does. The update is stage 6's
+own ``mse`` and ``sgd_step``, so the two cannot drift apart. ``jax.vmap``
+then trains many networks (one per seed, or per learning rate) at once.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import stage6_jax_jit_step as stage6
+from .problem import SAMPLES
+
+
+def init_params(seed: int, hidden: int = 2) -> list[dict[str, jax.Array]]:
+    """Stage 6's initial parameters for ``jax.random.key(seed)`` and ``hidden`` units."""
+    key_1, key_2 = jax.random.split(jax.random.key(seed))
+    return [stage6.init_layer(key_1, 2, hidden), stage6.init_layer(key_2, hidden, 1)]
+
+
+def _epoch_losses(params, learning_rate, epochs):
+    xs = jnp.array([x for x, _ in SAMPLES])
+    ys = jnp.array([y for _, y in SAMPLES])
+
+    def one_sample(params, sample):
+        loss, grads = jax.value_and_grad(stage6.mse)(params, *sample)
+        return stage6.sgd_step(params, grads, learning_rate), loss
+
+    def one_epoch(params, _):
+        params, losses = jax.lax.scan(one_sample, params, (xs, ys))
+        return params, losses.mean()
+
+    return jax.lax.scan(one_epoch, params, None, length=epochs)
+
+
+@partial(jax.jit, static_argnums=2)
+def train(params, learning_rate, epochs: int):
+    """Train for ``epochs`` epochs in one compiled call; return (params, mean loss per epoch)."""
+    return _epoch_losses(params, learning_rate, epochs)
+
+
+@partial(jax.jit, static_argnums=2)
+def train_many(stacked_params, learning_rates, epochs: int):
+    """``train`` for a batch of networks: parameters stacked on a leading axis, one rate each."""
+    return jax.vmap(_epoch_losses, in_axes=(0, 0, None))(stacked_params, learning_rates, epochs)
+
+
+def stack_params(seeds, hidden: int = 2):
+    """Initial parameters for each seed, stacked leaf by leaf on a new leading axis."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("stack_params needs at least one seed")
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *[init_params(s, hidden) for s in seeds])
+
+
+def epochs_to_reach(losses, threshold: float = 0.01) -> np.ndarray:
+    """First epoch whose mean loss is below ``threshold`` (per row), or -1 if never."""
+    losses = np.asarray(losses)
+    below = losses < threshold
+    first = below.argmax(axis=-1)
+    return np.where(below.any(axis=-1), first, -1)
