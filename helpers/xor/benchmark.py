@@ -205,7 +205,8 @@ def add_speedups(results: list[Result]) -> None:
 
 def table(results: list[Result]) -> str:
     """The results as text, one variant per line."""
-    lines = ["variant | networks | epochs run | first-call extra (compile) | run | per network-epoch | vs stage 1"]
+    lines = ["variant | networks | epochs run | first-call extra (compile) | run"
+             " | per network-epoch | vs stage 1"]
     for r in results:
         lines.append(
             f"{r.name} | {r.networks} | {r.epochs}{' (projected)' if r.projected else ''} | "
