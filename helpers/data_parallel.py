@@ -1,0 +1,221 @@
+"""Data-parallel training of a small MLP across devices, for the chapter on many devices.
+
+The model is deliberately bigger than XOR (a 2-64-64-1 MLP on a few thousand
+points of two interleaved spirals) so that a batch has work worth sharing.
+Parameters use the XOR port's list-of-dicts pytree and stage 6's own
+``init_layer`` and ``sgd_step``. The same ``train_step`` runs unsharded, under
+``jit`` with shardings, and (written per device) under ``jax.shard_map``; the
+chapter checks that all three give the same numbers.
+
+On a machine with one CPU, :func:`simulate_cpu_devices` splits it into several
+XLA devices, which must happen before JAX starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+AXIS = "data"  # the name of the mesh axis the batch is split along
+LAYER_SIZES: tuple[int, ...] = (2, 64, 64, 1)
+_FLAG = "--xla_force_host_platform_device_count"
+
+
+def simulate_cpu_devices(count: int) -> None:
+    """Make XLA present the CPU as ``count`` devices; call before the first ``import jax``.
+
+    Adds the flag to ``XLA_FLAGS`` (replacing an earlier count). Raises if JAX
+    has already started, because XLA reads the flag only once.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 512:
+        raise ValueError(f"count must be an integer from 1 to 512, got {count!r}")
+    if "jax" in sys.modules:
+        from jax._src import xla_bridge
+
+        if getattr(xla_bridge, "_backends", None):
+            raise RuntimeError(
+                "JAX has already started, so XLA will not split the CPU any more. "
+                "Restart the kernel and call simulate_cpu_devices() before importing jax."
+            )
+    flags = re.sub(rf"{_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
+    os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_FLAG}={count}"])
+
+
+def make_spirals(points: int, seed: int = 0, noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals in the plane: inputs (points, 2) float32, labels (points, 1) 0 or 1."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2 or points % 2:
+        raise ValueError(f"points must be an even integer of at least 2, got {points!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    half = points // 2
+    radius = np.sqrt(rng.uniform(0.0, 1.0, half)) * 3.0
+    angle = radius * np.pi
+    arm = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    x = np.concatenate([arm, -arm]) + rng.normal(0.0, noise, (points, 2))
+    y = np.concatenate([np.zeros(half), np.ones(half)])[:, None]
+    order = rng.permutation(points)  # mix the classes so every shard sees both
+    return x[order].astype(np.float32), y[order].astype(np.float32)
+
+
+def init_mlp(seed: int, sizes: tuple[int, ...] = LAYER_SIZES) -> list[dict[str, Any]]:
+    """Parameters for an MLP with these layer sizes, initialised as ``nn.Linear`` does."""
+    import jax
+
+    from .xor.stage6_jax_jit_step import init_layer
+
+    if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+        raise ValueError(f"sizes must be two or more positive integers, got {sizes!r}")
+    keys = jax.random.split(jax.random.key(seed), len(sizes) - 1)
+    return [init_layer(key, d_in, d_out) for key, d_in, d_out in zip(keys, sizes[:-1], sizes[1:])]
+
+
+def logits(params, x):
+    """tanh hidden layers, then a linear output: one logit per input row."""
+    import jax.numpy as jnp
+
+    *hidden, last = params
+    for layer in hidden:
+        x = jnp.tanh(x @ layer["w"].T + layer["b"])
+    return x @ last["w"].T + last["b"]
+
+
+def loss(params, x, y):
+    """Mean binary cross-entropy of the logits against labels 0 or 1."""
+    import jax
+
+    z = logits(params, x)
+    return (jax.nn.softplus(z) - y * z).mean()
+
+
+def train_step(params, x, y, learning_rate):
+    """One full-batch SGD step: (new parameters, loss before the step)."""
+    import jax
+
+    from .xor.stage6_jax_jit_step import sgd_step
+
+    value, grads = jax.value_and_grad(loss)(params, x, y)
+    return sgd_step(params, grads, learning_rate), value
+
+
+def data_mesh(devices=None):
+    """A one-axis mesh named ``AXIS`` over ``devices`` (default: every device JAX has)."""
+    import jax
+    from jax.sharding import Mesh
+
+    devices = jax.devices() if devices is None else list(devices)
+    return Mesh(np.array(devices), (AXIS,))
+
+
+def shard_batch(mesh, *arrays):
+    """Place each array's rows across the mesh, one equal block per device."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    count = mesh.devices.size
+    for array in arrays:
+        if array.shape[0] % count:
+            raise ValueError(
+                f"a batch of {array.shape[0]} rows cannot be split evenly over {count} devices; "
+                f"use a multiple of {count} rows (or drop the last {array.shape[0] % count})"
+            )
+    sharding = NamedSharding(mesh, PartitionSpec(AXIS))
+    placed = tuple(jax.device_put(a, sharding) for a in arrays)
+    return placed if len(placed) > 1 else placed[0]
+
+
+def replicate(mesh, tree):
+    """A full copy of every leaf of ``tree`` on every device of the mesh."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+def shard_map_step(mesh):
+    """``train_step`` written per device, with the one collective it needs spelled out.
+
+    Each device sees only its block of rows. ``pmean`` averages the devices'
+    losses into the loss of the whole batch (an all-reduce), and the gradient
+    is taken of that. Averaging the *gradients* instead would be wrong here:
+    the parameters are replicated, and JAX already sums a replicated value's
+    gradient over the devices (the transpose of copying is summing).
+    """
+    import jax
+    from jax.sharding import PartitionSpec as P
+
+    from .xor.stage6_jax_jit_step import sgd_step
+
+    @jax.jit
+    @partial(jax.shard_map, mesh=mesh, in_specs=(P(), P(AXIS), P(AXIS), P()), out_specs=(P(), P()))
+    def step(params, x, y, learning_rate):
+        def batch_loss(params):
+            return jax.lax.pmean(loss(params, x, y), AXIS)  # equal blocks: mean of means
+
+        value, grads = jax.value_and_grad(batch_loss)(params)
+        return sgd_step(params, grads, learning_rate), value
+
+    return step
+
+
+def train(step, params, x, y, learning_rate: float, steps: int, progress: bool = False):
+    """Call ``step`` ``steps`` times; return (final parameters, loss before each step as NumPy).
+
+    Each step is waited for before the next is dispatched. On a CPU split into
+    simulated devices, XLA deadlocked in the all-reduce when many steps were
+    queued at once (seen with jax 0.10.2 on two cores and eight devices: one
+    device's thread never reached the rendezvous); one step in flight avoids it
+    at the cost of a sync per step. ``progress`` shows a bar with the loss.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    import jax
+
+    bar = _progress_bar(steps) if progress else None
+    losses = []
+    for index in range(steps):
+        params, value = jax.block_until_ready(step(params, x, y, learning_rate))
+        losses.append(float(value))
+        if bar is not None and (index % 100 == 0 or index == steps - 1):
+            bar.update(index + 1 - bar.n)
+            bar.set_postfix_str(f"loss {losses[-1]:.4f}")
+    if bar is not None:
+        bar.close()
+    return params, np.asarray(losses, dtype=np.float32)
+
+
+def _progress_bar(steps: int):
+    from tqdm.auto import tqdm
+
+    # No elapsed time or rate: the bar stays the same from run to run, so the
+    # stored notebook does not change on every regeneration.
+    return tqdm(total=steps, desc="training",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps {postfix}")
+
+
+def to_torch(params):
+    """The same MLP as a PyTorch ``nn.Sequential`` (Linear, Tanh, ..., Linear) holding these weights.
+
+    This is the module PyTorch's ``DistributedDataParallel`` would wrap; the
+    chapter uses it to check that both frameworks compute the same loss and
+    gradients.
+    """
+    import torch
+    from torch import nn
+
+    layers: list[nn.Module] = []
+    for index, layer in enumerate(params):
+        w, b = np.array(layer["w"]), np.array(layer["b"])  # writable copies for torch
+        linear = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers.append(linear)
+        if index < len(params) - 1:
+            layers.append(nn.Tanh())
+    return nn.Sequential(*layers)
