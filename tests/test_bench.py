@@ -96,3 +96,10 @@ def test_cli_rejects_bad_arguments():
     result = subprocess.run([sys.executable, "-m", "bench", "--device", "xpu"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "invalid choice: 'xpu'" in result.stderr
+
+
+def test_run_all_accepts_several_name_filters():
+    results = benchmark.run_all(quick=True, repeats=1, only=["whole loop", "stage 6"], progress=None)
+    assert [r.name for r in results] == ["stage 6: JAX, one jitted train_step", "JAX whole loop (lax.scan)"]
+    with pytest.raises(ValueError, match="no variant name contains"):
+        benchmark.run_all(only=["no such", "variant either"], progress=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from ..timing import wait_for
@@ -172,17 +172,19 @@ def measure(variant: Variant, epochs: int, repeats: int) -> Result:
                   max(0.0, first - steady), steady, epochs < EPOCHS, loss)
 
 
-def run_all(quick: bool = True, repeats: int | None = None, only: str | None = None,
+def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence[str] | None = None,
             progress: Callable[[str], None] | None = print) -> list[Result]:
-    """Measure every variant (or those whose name contains ``only``) in this process."""
-    chosen = [v for v in VARIANTS if only is None or only.lower() in v.name.lower()]
+    """Measure every variant (or those whose name contains ``only``, or any of several) in this process."""
+    wanted = None if only is None else [only] if isinstance(only, str) else list(only)
+    chosen = [v for v in VARIANTS
+              if wanted is None or any(w.lower() in v.name.lower() for w in wanted)]
     if not chosen:
         raise ValueError(f"no variant name contains {only!r}; names: {[v.name for v in VARIANTS]}")
     results = []
     for variant in chosen:
         epochs = variant.quick_epochs if quick else variant.full_epochs
         slow = variant.networks * epochs * _rough_cost(variant) > 20.0
-        n = repeats if repeats is not None else (1 if slow or quick else 3)
+        n = repeats if repeats is not None else (1 if slow else 3)  # a median, even when quick
         if progress is not None:
             progress(f"timing {variant.name} ({epochs} epochs, {n} repeat{'s' * (n > 1)})")
         results.append(measure(variant, epochs, n))
