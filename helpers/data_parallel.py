@@ -8,7 +8,8 @@ Parameters use the XOR port's list-of-dicts pytree and stage 6's own
 chapter checks that all three give the same numbers.
 
 On a machine with one CPU, :func:`simulate_cpu_devices` splits it into several
-XLA devices, which must happen before JAX starts.
+XLA devices, which must happen before JAX starts; that is why this module
+imports JAX only inside its functions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+
+from .progress import stable_bar
 
 AXIS = "data"  # the name of the mesh axis the batch is split along
 LAYER_SIZES: tuple[int, ...] = (2, 64, 64, 1)
@@ -176,7 +179,7 @@ def train(step, params, x, y, learning_rate: float, steps: int, progress: bool =
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     import jax
 
-    bar = _progress_bar(steps) if progress else None
+    bar = stable_bar(steps, "training", "steps") if progress else None
     losses = []
     for index in range(steps):
         params, value = jax.block_until_ready(step(params, x, y, learning_rate))
@@ -187,15 +190,6 @@ def train(step, params, x, y, learning_rate: float, steps: int, progress: bool =
     if bar is not None:
         bar.close()
     return params, np.asarray(losses, dtype=np.float32)
-
-
-def _progress_bar(steps: int):
-    from tqdm.auto import tqdm
-
-    # No elapsed time or rate: the bar stays the same from run to run, so the
-    # stored notebook does not change on every regeneration.
-    return tqdm(total=steps, desc="training",
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps {postfix}")
 
 
 def to_torch(params):

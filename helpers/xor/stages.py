@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from types import ModuleType
 
+from ..progress import stable_bar
 from .problem import EPOCHS, SAMPLES
 from .record import EpochLog, Trained
 
@@ -83,12 +84,4 @@ def run(stage: int, epochs: int = EPOCHS, *, echo: bool = True, progress: bool =
 
 
 def _progress_bar(stage: int, epochs: int):
-    from tqdm.auto import tqdm
-
-    # No elapsed time or rate in the bar: it stays the same from run to run,
-    # so the stored notebook does not change on every regeneration.
-    return tqdm(
-        total=epochs,
-        desc=f"stage {stage}",
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} epochs {postfix}",
-    )
+    return stable_bar(epochs, f"stage {stage}", "epochs")
