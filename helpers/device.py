@@ -66,15 +66,16 @@ def configure_jax(choice: str | None = None) -> None:
     """
     name = validate(choice) if choice is not None else requested()
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    if name is None:
+    platforms = _jax_platforms(name)
+    if platforms is None:
         return
     if "jax" not in sys.modules:
-        os.environ["JAX_PLATFORMS"] = name
+        os.environ["JAX_PLATFORMS"] = platforms
         return
     import jax
 
     current = jax.config.jax_platforms
-    if current == name:
+    if current == platforms:
         return
     if _jax_backends_started():
         raise RuntimeError(
@@ -82,7 +83,18 @@ def configure_jax(choice: str | None = None) -> None:
             f"{name!r}. Restart the kernel and call helpers.device.configure_jax() "
             "before the first JAX computation."
         )
-    jax.config.update("jax_platforms", name)
+    jax.config.update("jax_platforms", platforms)
+
+
+def _jax_platforms(name: str | None) -> str | None:
+    """The ``jax_platforms`` value for a choice, or None to leave JAX's own choice alone.
+
+    ``gpu`` is left to JAX: its automatic choice already prefers a GPU, and
+    ``JAX_PLATFORMS=gpu`` makes JAX demand both CUDA and ROCm, failing on a
+    machine that has only one of their plugins (seen with jax 0.11 on an H100).
+    :func:`jax_device` then checks that JAX did start on a GPU.
+    """
+    return None if name in (None, "gpu") else name
 
 
 def _jax_backends_started() -> bool:
@@ -105,6 +117,12 @@ def jax_device() -> jax.Device:
             f"Unset {ENV_VAR} or set it to one of: {', '.join(CHOICES)} that this machine has."
         ) from error
     found = _platform_family(device.platform)
+    if name == "gpu" and found != "gpu":
+        raise DeviceUnavailableError(
+            f"{ENV_VAR}='gpu' but JAX {jax.__version__} found no GPU and runs on {found!r} "
+            f"({device}). Install a GPU build of JAX (e.g. pip install 'jax[cuda12]'), or "
+            f"choose one of: {', '.join(CHOICES)} that this machine has."
+        )
     if name is not None and found != name:
         raise DeviceUnavailableError(
             f"{ENV_VAR}={name!r} but JAX is running on {found!r} ({device}). "

@@ -86,6 +86,17 @@ def test_automatic_choice_reports_versions():
     assert result.stdout.strip() in ("cpu", "gpu", "tpu")
 
 
+def test_gpu_choice_leaves_jax_platforms_to_jax():
+    """JAX_PLATFORMS=gpu demands CUDA and ROCm both; a CUDA-only JAX then fails to start."""
+    result = run_python(
+        "import os\nfrom helpers import device\ndevice.configure_jax('gpu')\n"
+        "print(os.environ.get('JAX_PLATFORMS', 'unset'))\n"
+        "device.configure_jax('cpu')\nprint(os.environ['JAX_PLATFORMS'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["unset", "cpu"]
+
+
 def test_unavailable_gpu_is_a_clear_error_for_jax():
     result = run_python(
         "import jax\nif jax.default_backend() != 'cpu': raise SystemExit(42)\n",
