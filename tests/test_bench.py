@@ -79,6 +79,15 @@ def test_measure_and_speedups():
         benchmark.run_all(only="no such variant")
 
 
+def test_quick_runs_a_few_sequential_networks_and_marks_them_projected():
+    variant = next(v for v in benchmark.VARIANTS if "one by one" in v.name)
+    result = benchmark.measure(variant, 10, repeats=1, networks=2)
+    assert result.networks == 2 and result.projected
+    for bad in (0, variant.networks + 1, True):
+        with pytest.raises(ValueError, match="networks must be an integer from 1"):
+            benchmark.measure(variant, 10, networks=bad)
+
+
 def test_cli_writes_json(tmp_path):
     out = tmp_path / "results.json"
     result = subprocess.run(

@@ -22,11 +22,11 @@ from .problem import EPOCHS, LEARNING_RATE, SEED
 class Result:
     name: str
     framework: str
-    networks: int  # trained at once (1, or the batch of a vmapped variant)
+    networks: int  # trained per measurement (1, a vmapped batch, or a run of sequential ones)
     epochs: int  # epochs actually run per measurement
     compile_seconds: float  # first call minus a steady call: tracing and compilation
     run_seconds: float  # median steady-state time for ``epochs`` epochs
-    projected: bool  # True when ``epochs`` is less than the full run
+    projected: bool  # True when fewer epochs (or sequential networks) ran than the full variant
     final_loss: float  # mean loss of the last epoch run (first network for batches)
     speedup_vs_pytorch_eager: float = float("nan")
 
@@ -36,7 +36,7 @@ class Result:
 
     @property
     def full_run_seconds(self) -> float:
-        """Run time scaled to 10,000 epochs, for every network of the variant."""
+        """Run time scaled to 10,000 epochs, for the networks measured."""
         return self.run_seconds * EPOCHS / self.epochs
 
     def as_dict(self) -> dict:
@@ -53,11 +53,13 @@ class Variant:
     networks: int
     quick_epochs: int
     full_epochs: int
-    prepare: Callable[[int], Callable[[], float]]  # epochs -> a timed call returning final loss
+    prepare: Callable[[int, int], Callable[[], float]]  # (epochs, networks) -> timed call -> final loss
+    # Sequential variants cost the same per network, so --quick runs a few and projects:
+    quick_networks: int | None = None
 
 
-def _stage(number: int) -> Callable[[int], Callable[[], float]]:
-    def prepare(epochs: int) -> Callable[[], float]:
+def _stage(number: int) -> Callable[[int, int], Callable[[], float]]:
+    def prepare(epochs: int, networks: int) -> Callable[[], float]:
         from . import stages
 
         def call() -> float:
@@ -68,7 +70,7 @@ def _stage(number: int) -> Callable[[int], Callable[[], float]]:
     return prepare
 
 
-def _jax_scan(epochs: int) -> Callable[[], float]:
+def _jax_scan(epochs: int, networks: int) -> Callable[[], float]:
     from . import compiled
 
     params = compiled.init_params(SEED)
@@ -79,40 +81,34 @@ def _jax_scan(epochs: int) -> Callable[[], float]:
     return call
 
 
-def _jax_vmap(networks: int) -> Callable[[int], Callable[[], float]]:
-    def prepare(epochs: int) -> Callable[[], float]:
-        import jax.numpy as jnp
+def _jax_vmap(epochs: int, networks: int) -> Callable[[], float]:
+    import jax.numpy as jnp
 
-        from . import compiled
+    from . import compiled
 
-        params = compiled.stack_params(range(networks))
-        rates = jnp.full(networks, LEARNING_RATE)
+    params = compiled.stack_params(range(networks))
+    rates = jnp.full(networks, LEARNING_RATE)
 
-        def call() -> float:
-            return float(wait_for(compiled.train_many(params, rates, epochs))[1][0, -1])
+    def call() -> float:
+        return float(wait_for(compiled.train_many(params, rates, epochs))[1][0, -1])
 
-        return call
-
-    return prepare
+    return call
 
 
-def _jax_sequential(networks: int) -> Callable[[int], Callable[[], float]]:
-    def prepare(epochs: int) -> Callable[[], float]:
-        from . import compiled
+def _jax_sequential(epochs: int, networks: int) -> Callable[[], float]:
+    from . import compiled
 
-        starts = [compiled.init_params(seed) for seed in range(networks)]
+    starts = [compiled.init_params(seed) for seed in range(networks)]
 
-        def call() -> float:
-            last = [float(wait_for(compiled.train(p, LEARNING_RATE, epochs))[1][-1]) for p in starts]
-            return last[0]
+    def call() -> float:
+        last = [float(wait_for(compiled.train(p, LEARNING_RATE, epochs))[1][-1]) for p in starts]
+        return last[0]
 
-        return call
-
-    return prepare
+    return call
 
 
-def _torch_functional(compile_epoch: bool) -> Callable[[int], Callable[[], float]]:
-    def prepare(epochs: int) -> Callable[[], float]:
+def _torch_functional(compile_epoch: bool) -> Callable[[int, int], Callable[[], float]]:
+    def prepare(epochs: int, networks: int) -> Callable[[], float]:
         from . import torch_fast
 
         def call() -> float:
@@ -123,16 +119,13 @@ def _torch_functional(compile_epoch: bool) -> Callable[[int], Callable[[], float
     return prepare
 
 
-def _torch_vmap(networks: int) -> Callable[[int], Callable[[], float]]:
-    def prepare(epochs: int) -> Callable[[], float]:
-        from . import torch_fast
+def _torch_vmap(epochs: int, networks: int) -> Callable[[], float]:
+    from . import torch_fast
 
-        def call() -> float:
-            return float(torch_fast.train_many(range(networks), epochs)[0, -1])
+    def call() -> float:
+        return float(torch_fast.train_many(range(networks), epochs)[0, -1])
 
-        return call
-
-    return prepare
+    return call
 
 
 MANY = 1024
@@ -147,29 +140,44 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("PyTorch functional, eager", "PyTorch", 1, 300, 2_000, _torch_functional(False)),
     Variant("PyTorch functional, compiled epoch", "PyTorch", 1, 1_000, EPOCHS, _torch_functional(True)),
     Variant("JAX whole loop (lax.scan)", "JAX", 1, EPOCHS, EPOCHS, _jax_scan),
-    Variant(f"PyTorch torch.func.vmap x{MANY}", "PyTorch", MANY, 50, 500, _torch_vmap(MANY)),
-    Variant(f"JAX scan, {MANY} networks one by one", "JAX", MANY, EPOCHS, EPOCHS,
-            _jax_sequential(MANY)),
-    Variant(f"JAX scan + vmap x{MANY}", "JAX", MANY, EPOCHS, EPOCHS, _jax_vmap(MANY)),
+    Variant(f"PyTorch torch.func.vmap x{MANY}", "PyTorch", MANY, 50, 500, _torch_vmap),
+    # On a GPU one scan of 10,000 epochs takes about a second (each of its 40,000
+    # tiny steps launches kernels), so --quick runs 16 of the 1,024 and projects.
+    Variant(f"JAX scan, {MANY} networks one by one", "JAX", MANY, EPOCHS, EPOCHS, _jax_sequential,
+            quick_networks=16),
+    Variant(f"JAX scan + vmap x{MANY}", "JAX", MANY, EPOCHS, EPOCHS, _jax_vmap),
 )
+SLOW_CALL_SECONDS = 10.0  # a warm-up slower than this is timed once more, not three times
 
 
-def measure(variant: Variant, epochs: int, repeats: int) -> Result:
-    """Warm up (timing the compile), then time ``repeats`` steady runs and take the median."""
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+def measure(variant: Variant, epochs: int, repeats: int | None = None,
+            networks: int | None = None) -> Result:
+    """Warm up (timing the compile), then time steady runs and take the median.
+
+    ``repeats`` defaults to 3, or to 1 when the warm-up call took over
+    :data:`SLOW_CALL_SECONDS` (how slow depends on the device, so it is measured,
+    not guessed). ``networks`` defaults to all of the variant's.
+    """
+    if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1):
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    call = variant.prepare(epochs)
+    networks = variant.networks if networks is None else networks
+    if isinstance(networks, bool) or not isinstance(networks, int) or not 1 <= networks <= variant.networks:
+        raise ValueError(f"networks must be an integer from 1 to {variant.networks}, got {networks!r}")
+    call = variant.prepare(epochs, networks)
     start = time.perf_counter()
     call()
     first = time.perf_counter() - start
+    if repeats is None:
+        repeats = 1 if first > SLOW_CALL_SECONDS else 3
     times, loss = [], float("nan")
     for _ in range(repeats):
         start = time.perf_counter()
         loss = call()
         times.append(time.perf_counter() - start)
     steady = statistics.median(times)
-    return Result(variant.name, variant.framework, variant.networks, epochs,
-                  max(0.0, first - steady), steady, epochs < EPOCHS, loss)
+    projected = epochs < EPOCHS or networks < variant.networks
+    return Result(variant.name, variant.framework, networks, epochs,
+                  max(0.0, first - steady), steady, projected, loss)
 
 
 def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence[str] | None = None,
@@ -183,18 +191,13 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
     results = []
     for variant in chosen:
         epochs = variant.quick_epochs if quick else variant.full_epochs
-        slow = variant.networks * epochs * _rough_cost(variant) > 20.0
-        n = repeats if repeats is not None else (1 if slow else 3)  # a median, even when quick
+        networks = (variant.quick_networks or variant.networks) if quick else variant.networks
         if progress is not None:
-            progress(f"timing {variant.name} ({epochs} epochs, {n} repeat{'s' * (n > 1)})")
-        results.append(measure(variant, epochs, n))
+            some = f"{networks} of {variant.networks} networks, " if networks < variant.networks else ""
+            progress(f"timing {variant.name} ({some}{epochs} epochs)")
+        results.append(measure(variant, epochs, repeats, networks))
     add_speedups(results)
     return results
-
-
-def _rough_cost(variant: Variant) -> float:
-    """Very rough seconds per network-epoch, only to choose how often to repeat."""
-    return {"JAX": 2e-3, "PyTorch": 1e-3}[variant.framework] if "scan" not in variant.name else 1e-6
 
 
 def add_speedups(results: list[Result]) -> None:

@@ -62,7 +62,7 @@ def train(epochs: int, compiled: bool = True, seed: int = SEED,
     for _ in range(epochs):
         params, losses = step(params, xs, ys, learning_rate)
         means.append(losses.mean())
-    return params, torch.stack(means).numpy()
+    return params, torch.stack(means).cpu().numpy()  # .cpu(): the default device may be a GPU
 
 
 def train_many(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
@@ -79,7 +79,7 @@ def train_many(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.n
     for _ in range(epochs):
         params, losses = batched_epoch(params, xs, ys, learning_rate)
         means.append(losses.mean(dim=1))
-    return torch.stack(means, dim=1).numpy()
+    return torch.stack(means, dim=1).cpu().numpy()
 
 
 def _check_epochs(epochs: object) -> None:
