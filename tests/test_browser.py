@@ -1,0 +1,180 @@
+"""Every chapter page of the built book, opened in headless Chromium, as a reader sees it.
+
+Checks, page by page: no console errors and no request leaving 127.0.0.1 (the
+widget and math scripts are served by the book itself), every figure loaded,
+every stored widget rendered, math typeset, the Colab button pointing at this
+page's notebook in the repository, and every internal link resolving.
+
+Needs Debian's ``chromium`` (``scripts/install_browser.sh``, which ``make test``
+and ``.ci/run`` call) and the ``playwright`` package; skips with the reason when
+either is missing. Set ``BOOK_SCREENSHOTS=DIR`` to keep a full-page screenshot
+of each page.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+
+import pytest
+from conftest import ROOT, notebooks
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REPOSITORY = "jax-for-pytorch-users/jax-for-pytorch-users"
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH: run scripts/install_browser.sh "
+                       "(apt-get install chromium) to run the browser test"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                                     "(it is in requirements.txt: run `make test`)")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> pathlib.Path:
+    """The book built from the stored outputs, as `make book` builds it."""
+    out = tmp_path_factory.mktemp("browser")
+    jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jupyter_book), "build", str(ROOT), "--path-output", str(out)],
+                            capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """Serve the HTML on 127.0.0.1 (an ephemeral port), as a reader's local server would."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest's output for failures
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium with the flags of a clean headless run; Playwright gives it a fresh profile."""
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _toc_pages() -> list[str]:
+    """Every page in _toc.yml (root first), as paths without suffix, e.g. "book/jit"."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    chapters = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [toc["root"], *chapters]
+
+
+PAGES = _toc_pages()
+
+
+def test_every_notebook_is_a_page():
+    assert {p.relative_to(ROOT).with_suffix("").as_posix() for p in notebooks()} <= set(PAGES)
+
+
+def test_site_root_leads_to_the_landing_page(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.wait_for_url("**/" + PAGES[0] + ".html", timeout=10_000)
+    assert page.url == urllib.parse.urljoin(server, PAGES[0] + ".html")
+    page.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_renders_offline(page_name, site, server, browser, tmp_path):
+    url = urllib.parse.urljoin(server, page_name + ".html")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+
+    def only_local(route):
+        if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            problems.append(f"request left the book: {route.request.url}")
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(url, wait_until="networkidle")
+    html_file = site / (page_name + ".html")
+    source = html_file.read_text()
+
+    widget_views = source.count('type="application/vnd.jupyter.widget-view+json"')
+    if widget_views:
+        page.wait_for_function(
+            "document.querySelectorAll('.jupyter-widgets.widget-container, "
+            ".jupyter-widgets.widget-inline-hbox, .jupyter-widgets.widget-image, "
+            ".jupyter-widgets-view').length > 0", timeout=20_000)
+    if "\\(" in source or "\\[" in source or 'class="math' in source:
+        page.wait_for_selector("mjx-container", timeout=20_000)
+        assert page.locator("mjx-merror").count() == 0, "MathJax reported an error"
+    page.wait_for_load_state("networkidle")
+
+    if os.environ.get("BOOK_SCREENSHOTS"):
+        folder = pathlib.Path(os.environ["BOOK_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / (page_name.replace("/", "_") + ".png")), full_page=True)
+
+    # Figures: every <img> loaded with a real size.
+    broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                           ".map(i => i.src)")
+    assert broken == [], f"figures that did not load: {broken}"
+    notebook = ROOT / (page_name + ".ipynb")
+    if notebook.exists():
+        stored = notebook.read_text().count('"image/png"')
+        assert page.locator("img").count() >= stored, "a stored figure is missing from the page"
+
+    # Widgets: each stored view rendered into visible, non-empty DOM.
+    if widget_views:
+        rendered = page.evaluate(
+            "[...document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]')]"
+            ".map(s => { const out = s.parentElement; const r = out.getBoundingClientRect();"
+            " return out.querySelector('.jupyter-widgets') !== null && r.height > 10; })")
+        assert rendered and all(rendered), f"widgets not rendered (per view: {rendered})"
+
+    # Colab: the launch link opens this very notebook from the repository.
+    if notebook.exists():
+        colab = [a for a in page.eval_on_selector_all("a[href*='colab.research.google.com']",
+                                                      "els => els.map(e => e.href)")]
+        expected = (f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/"
+                    f"{page_name}.ipynb")
+        assert expected in colab, f"no Colab link to {expected}; found {colab}"
+
+    # Internal links: every relative link names a file that the build produced.
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    for href in hrefs:
+        parts = urllib.parse.urlsplit(href)
+        if parts.scheme or parts.netloc or not parts.path:
+            continue
+        target = (html_file.parent / urllib.parse.unquote(parts.path)).resolve()
+        assert target.exists(), f"broken internal link {href!r} on {page_name}"
+        if parts.fragment and target.suffix == ".html":
+            ids = set(re.findall(r'\bid="([^"]+)"', target.read_text()))
+            assert urllib.parse.unquote(parts.fragment) in ids, f"link {href!r} names a missing anchor"
+
+    context.close()
+    assert problems == [], "\n".join(problems)
