@@ -22,6 +22,11 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IGNORE_OUTPUT_PREFIX = "# Output varies"  # first line of every nbval-ignore-output cell
 
+# Chapters whose work grows with the hardware (vmap over 1,024 networks, a device
+# mesh): Colab opens them on a GPU runtime. The rest are CPU-sized on purpose.
+GPU_CHAPTERS = frozenset({"whole_loop", "many_devices"})
+COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
+
 REPOSITORY = "https://github.com/jax-for-pytorch-users/jax-for-pytorch-users"
 RELEASE_REF = "v0.1.0"  # the tag whose helpers the chapters install on Colab
 
@@ -50,7 +55,10 @@ if importlib.util.find_spec("helpers") is None:
 def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""
     nb = json.loads(json.dumps(nb))
-    nb["metadata"] = {k: v for k, v in nb["metadata"].items() if k in NOTEBOOK_METADATA_KEYS}
+    nb["metadata"] = {k: v for k, v in nb["metadata"].items()
+                      if k in NOTEBOOK_METADATA_KEYS and k not in COLAB_GPU_METADATA}
+    if name in GPU_CHAPTERS:  # what Colab's "Change runtime type" stores
+        nb["metadata"].update(json.loads(json.dumps(COLAB_GPU_METADATA)))
     for index, cell in enumerate(nb["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
                             if k in CELL_METADATA_KEYS and v}

@@ -69,3 +69,12 @@ def test_cleaning_merges_streams_and_pins_kernel_paths():
     cleaned = nbclean.clean(nb, "demo")["cells"][0]["outputs"]
     assert [o.get("text") for o in cleaned[:2]] == ["a\nb\n", "c\n"]
     assert cleaned[2]["evalue"] == "at /tmp/ipykernel_0/17.py:1"
+
+
+def test_gpu_chapters_ask_colab_for_a_gpu_runtime():
+    for path in NOTEBOOKS:
+        metadata = json.loads(path.read_text())["metadata"]
+        wanted = path.stem in nbclean.GPU_CHAPTERS
+        assert (metadata.get("accelerator") == "GPU") == wanted, path.name
+        assert (metadata.get("colab", {}).get("gpuType") == "T4") == wanted, path.name
+    assert nbclean.GPU_CHAPTERS <= {p.stem for p in NOTEBOOKS}
