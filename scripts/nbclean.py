@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 NOTEBOOK_METADATA_KEYS = {"kernelspec", "language_info", "widgets", "colab", "accelerator"}
-CELL_METADATA_KEYS = {"tags"}
+CELL_METADATA_KEYS = {"tags", "mystnb"}
 KNOWN_TAGS = {
     "raises-exception",  # an error demo: nbval expects the stored error
     "nbval-ignore-output",  # output truly varies; the cell says why
@@ -59,9 +59,14 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
                       if k in NOTEBOOK_METADATA_KEYS and k not in COLAB_GPU_METADATA}
     if name in GPU_CHAPTERS:  # what Colab's "Change runtime type" stores
         nb["metadata"].update(json.loads(json.dumps(COLAB_GPU_METADATA)))
+    heading = name
     for index, cell in enumerate(nb["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
-                            if k in CELL_METADATA_KEYS and v}
+                            if k in CELL_METADATA_KEYS and k != "mystnb" and v}
+        if cell["cell_type"] == "markdown":
+            heading = _last_heading(source(cell)) or heading
+        elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            cell["metadata"]["mystnb"] = {"image": {"alt": figure_alt_text(source(cell), heading)}}
         cell["id"] = f"c{index:03d}"
         if cell["cell_type"] == "code":
             cell["outputs"] = _coalesce_streams(cell.get("outputs", []))
@@ -70,6 +75,29 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
                     output.setdefault("metadata", {})
     text = _KERNEL_DIR.sub("/tmp/ipykernel_0/", json.dumps(nb))
     return renumber_widgets(json.loads(text), name)
+
+
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+_TITLE = re.compile(r"""(?:set_title|suptitle|title)\(\s*f?(["'])(.+?)\1""")
+_XLABEL = re.compile(r"""set_xlabel\(\s*f?(["'])(.+?)\1""")
+_FIELD = re.compile(r"\{[^{}]*\}")
+_YLABEL = re.compile(r"""set_ylabel\(\s*f?(["'])(.+?)\1""")
+
+
+def _last_heading(markdown: str) -> str | None:
+    found = _HEADING.findall(markdown)
+    return found[-1].replace("`", "").strip() if found else None
+
+
+def figure_alt_text(code: str, heading: str) -> str:
+    """Alt text for a figure made by ``code``: its title and axis labels where the code
+    names them (f-string fields shown as "…"), else the section it illustrates."""
+    title, x, y = (_FIELD.sub("…", m.group(2)).strip(" ;,") if (m := r.search(code)) else None
+                   for r in (_TITLE, _XLABEL, _YLABEL))
+    if title is None:
+        return f"Figure for the section '{heading}' (made by the code above)"
+    axes = "; ".join(f"{axis} axis: {label}" for axis, label in (("x", x), ("y", y)) if label)
+    return f"Chart: {title}" + (f" ({axes})" if axes else "")
 
 
 # ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py;

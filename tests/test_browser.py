@@ -143,6 +143,9 @@ def test_page_renders_offline(page_name, site, server, browser, tmp_path):
     broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
                            ".map(i => i.src)")
     assert broken == [], f"figures that did not load: {broken}"
+    unlabelled = page.evaluate("[...document.querySelectorAll('.cell_output img')]"
+                               ".filter(i => !i.alt || i.alt.endsWith('.png')).map(i => i.src)")
+    assert unlabelled == [], f"figures without alt text: {unlabelled}"
     notebook = ROOT / (page_name + ".ipynb")
     if notebook.exists():
         stored = notebook.read_text().count('"image/png"')
