@@ -50,7 +50,14 @@ if importlib.util.find_spec("helpers") is None:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", source], check=True
     )
-    importlib.invalidate_caches()'''
+    importlib.invalidate_caches()
+
+# On Colab, widgets from ipywidgets 8 render only through Colab's custom widget
+# manager (its own ipywidgets 7 needs nothing); turning it on is harmless either way.
+if "google.colab" in sys.modules:
+    from google.colab import output
+
+    output.enable_custom_widget_manager()'''
 
 def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""

@@ -5,7 +5,8 @@
 
 Each notebook is run top to bottom in a fresh kernel (cwd = its folder), with
 widget state kept, then cleaned by scripts/nbclean.py so that running this twice
-gives the same files apart from cells that print timings.
+gives the same files apart from cells that print timings, and records each
+chapter's time and the package versions on the status page (scripts/status.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import nbclean  # noqa: E402
+import status  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         print(f"executing {path.relative_to(ROOT) if path.is_absolute() else path} ...", flush=True)
         regenerate(path.resolve())
-        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
+        seconds = time.perf_counter() - start
+        status.record(path.resolve(), seconds)
+        print(f"  done in {seconds:.0f} s", flush=True)
     return 0
 
 

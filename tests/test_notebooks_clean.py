@@ -78,3 +78,18 @@ def test_gpu_chapters_ask_colab_for_a_gpu_runtime():
         assert (metadata.get("accelerator") == "GPU") == wanted, path.name
         assert (metadata.get("colab", {}).get("gpuType") == "T4") == wanted, path.name
     assert nbclean.GPU_CHAPTERS <= {p.stem for p in NOTEBOOKS}
+
+
+def test_bootstrap_turns_on_colabs_widget_manager_only_on_colab(monkeypatch):
+    import types
+
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("on"))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    exec(nbclean.BOOTSTRAP_SOURCE, {})  # helpers is importable here: nothing happens
+    assert calls == []
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    exec(nbclean.BOOTSTRAP_SOURCE, {})
+    assert calls == ["on"]

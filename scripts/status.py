@@ -1,0 +1,66 @@
+"""The book's status page: what produced the stored outputs, and how long each chapter took.
+
+scripts/regenerate.py calls :func:`record` after each chapter; the data lives in
+book/status.json (read by tests/test_status.py) and is rendered to book/status.md.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "book" / "status.json"
+PAGE = ROOT / "book" / "status.md"
+# The packages whose versions decide what the chapters print.
+PACKAGES = ("jax", "jaxlib", "torch", "numpy", "optax", "matplotlib", "ipywidgets", "ipykernel", "nbclient")
+
+
+def environment() -> dict[str, str]:
+    """Python and the versions of :data:`PACKAGES` in this environment."""
+    versions = {"python": platform.python_version()}
+    versions.update({name: importlib.metadata.version(name) for name in PACKAGES})
+    return versions
+
+
+def load() -> dict:
+    return json.loads(DATA.read_text()) if DATA.exists() else {"environment": {}, "chapters": {}}
+
+
+def record(notebook: Path, seconds: float) -> None:
+    """Store one chapter's execution time and this environment's versions, then rewrite the page."""
+    status = load()
+    status["environment"] = environment()
+    status["machine"] = f"{platform.machine()}, {os.cpu_count()} CPU cores, BOOK_DEVICE=cpu"
+    status["chapters"][notebook.stem] = round(seconds, 1)
+    status["chapters"] = dict(sorted(status["chapters"].items()))
+    DATA.write_text(json.dumps(status, indent=2) + "\n")
+    PAGE.write_text(render(status))
+
+
+def render(status: dict) -> str:
+    lines = [
+        "# Status of the stored outputs",
+        "",
+        "Every chapter is stored with its outputs, produced by `scripts/regenerate.py`",
+        "on the pinned CPU environment and verified by nbval in CI. This page is",
+        "written by that script: the versions below produced what you read, and the",
+        "times say how long each chapter takes to run top to bottom on that machine.",
+        "On your machine, or on Colab, versions and times will differ; the",
+        "{doc}`running` chapter says what to expect.",
+        "",
+        f"Machine: {status.get('machine', 'unknown')}.",
+        "",
+        "| package | version |",
+        "| --- | --- |",
+        *(f"| {name} | {version} |" for name, version in status["environment"].items()),
+        "",
+        "| chapter | seconds to execute |",
+        "| --- | ---: |",
+        *(f"| {{doc}}`{name}` | {seconds:.0f} |" for name, seconds in status["chapters"].items()),
+        "",
+    ]
+    return "\n".join(lines)
