@@ -81,7 +81,26 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
                 if output.get("output_type") == "execute_result":
                     output.setdefault("metadata", {})
     text = _KERNEL_DIR.sub("/tmp/ipykernel_0/", json.dumps(nb))
-    return renumber_widgets(json.loads(text), name)
+    return renumber_widgets(json.loads(_renumber_object_ids(text)), name)
+
+
+# Reprs such as "<list 139734714449472>" show an object's address, new on every
+# run; they are numbered in order of appearance, so equal ids stay equal.
+_OBJECT_ID = re.compile(r"(?<=\w )\d{9,}(?=>)")
+_PINNED_ID_BASE = 140_000_000_000_000
+
+
+def _renumber_object_ids(text: str) -> str:
+    mapping: dict[str, str] = {}
+    pinned = {str(_PINNED_ID_BASE + i) for i in range(1000)}
+
+    def pin(match: re.Match) -> str:
+        found = match.group(0)
+        if found in pinned:
+            return found
+        return mapping.setdefault(found, str(_PINNED_ID_BASE + len(mapping) + 1))
+
+    return _OBJECT_ID.sub(pin, text)
 
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)

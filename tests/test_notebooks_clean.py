@@ -93,3 +93,14 @@ def test_bootstrap_turns_on_colabs_widget_manager_only_on_colab(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     exec(nbclean.BOOTSTRAP_SOURCE, {})
     assert calls == ["on"]
+
+
+def test_cleaning_pins_object_ids_in_reprs_consistently():
+    evalue = "<Tracer 139836680033888> is referred to by <list 139836681949312>[0] <list 139836681949312>"
+    nb = {"metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": "",
+                                     "outputs": [{"output_type": "error", "ename": "E", "evalue": evalue,
+                                                  "traceback": []}]}]}
+    once = nbclean.clean(nb, "demo")
+    assert once["cells"][0]["outputs"][0]["evalue"] == (
+        "<Tracer 140000000000001> is referred to by <list 140000000000002>[0] <list 140000000000002>")
+    assert nbclean.clean(once, "demo") == once
