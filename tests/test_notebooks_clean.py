@@ -104,3 +104,21 @@ def test_cleaning_pins_object_ids_in_reprs_consistently():
     assert once["cells"][0]["outputs"][0]["evalue"] == (
         "<Tracer 140000000000001> is referred to by <list 140000000000002>[0] <list 140000000000002>")
     assert nbclean.clean(once, "demo") == once
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_figures_are_opaque_for_dark_mode(path: pathlib.Path):
+    """A transparent figure background shows the page through it: black axes vanish in dark mode."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    for cell in json.loads(path.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}).get("image/png")
+            if data:
+                image = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA")
+                corners = [image.getpixel((x, y))
+                           for x in (0, image.width - 1) for y in (0, image.height - 1)]
+                assert all(pixel[3] == 255 for pixel in corners), f"{path.name}: a figure is transparent"
