@@ -1,5 +1,5 @@
 # Two commands for a fresh machine (see README):
-#   make book   set up .venv from requirements.txt and build the HTML book
+#   make book   set up .venv from requirements.txt, fetch the pinned browser assets, build the HTML book
 #   make test   set up .venv if needed and run every test
 PYTHON ?= python3.11
 VENV   := .venv
