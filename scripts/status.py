@@ -10,6 +10,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,13 @@ def render(status: dict) -> str:
         "",
         "| chapter | seconds to execute |",
         "| --- | ---: |",
-        *(f"| {{doc}}`{name}` | {seconds:.0f} |" for name, seconds in status["chapters"].items()),
+        *(f"| {{doc}}`{name}` | {status['chapters'][name]:.0f} |" for name in _in_reading_order(status)),
         "",
     ]
     return "\n".join(lines)
+
+
+def _in_reading_order(status: dict) -> list[str]:
+    """The recorded chapters in the order of _toc.yml (any not in it last, by name)."""
+    toc = re.findall(r"file:\s*book/(\S+)", (ROOT / "_toc.yml").read_text())
+    return sorted(status["chapters"], key=lambda name: (toc.index(name) if name in toc else len(toc), name))
