@@ -80,3 +80,13 @@ def run_alone(notebook: pathlib.Path, tmp: pathlib.Path, wheel: pathlib.Path,
     assert before.stdout.strip() == "None", f"helpers is importable before the bootstrap: {before}"
     return subprocess.run([str(python), "-c", RUNNER, notebook.name], cwd=work, env=env,
                           capture_output=True, text=True, timeout=1800)
+
+
+def assert_ran_alone(result: subprocess.CompletedProcess, tmp: pathlib.Path,
+                     versions: tuple[str, str]) -> None:
+    """The run ended well, with these (jax, ipywidgets) versions and helpers from the bootstrap."""
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    assert "ran to the end" in result.stdout
+    jax_version, widgets_version, helpers_file = result.stdout.split("versions ")[1].split()[:3]
+    assert (jax_version, widgets_version) == versions
+    assert str(tmp / "env") in helpers_file, "helpers did not come from the bootstrap's install"

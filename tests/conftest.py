@@ -18,3 +18,11 @@ def notebooks() -> list[pathlib.Path]:
 @pytest.fixture(scope="session")
 def root() -> pathlib.Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def helpers_wheel(tmp_path_factory) -> pathlib.Path:
+    """A wheel of ``helpers`` from this checkout, for the chapters' bootstrap to install."""
+    from alone import build_helpers_wheel
+
+    return build_helpers_wheel(tmp_path_factory.mktemp("wheel"))

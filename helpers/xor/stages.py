@@ -73,7 +73,7 @@ def run(stage: int, epochs: int = EPOCHS, *, echo: bool = True, progress: bool =
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     code = module(stage)
-    bar = _progress_bar(stage, epochs) if progress else None
+    bar = stable_bar(epochs, f"stage {stage}", "epochs") if progress else None
     log = EpochLog(echo=echo, progress=bar)
     start = time.perf_counter()
     trained = code.train(epochs, log)
@@ -82,6 +82,3 @@ def run(stage: int, epochs: int = EPOCHS, *, echo: bool = True, progress: bool =
         bar.close()
     return StageRun(stage=stage, epochs=epochs, log=log, trained=trained, seconds=seconds)
 
-
-def _progress_bar(stage: int, epochs: int):
-    return stable_bar(epochs, f"stage {stage}", "epochs")
