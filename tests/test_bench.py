@@ -55,6 +55,46 @@ def test_compiled_functional_pytorch_has_no_graph_break(stage_runs):
     np.testing.assert_allclose(fast, stage_runs[2].log.means[:100], rtol=1e-6)
 
 
+def test_pytorch_scan_loop_follows_stage_2(stage_runs):
+    """The experimental-scan loop, eager and compiled, trains exactly as stage 2 does."""
+    for compiled_loop in (False, True):
+        _, means = torch_fast.train_scan(100, compiled=compiled_loop)
+        np.testing.assert_allclose(means, stage_runs[2].log.means[:100], rtol=1e-6)
+
+
+def test_pytorch_scan_loop_says_when_torch_lacks_scan(monkeypatch):
+    monkeypatch.setattr(torch_fast, "scan_available", lambda: (False, "torch 0.0 has no scan"))
+    with pytest.raises(RuntimeError, match="torch 0.0 has no scan; .*needs a newer torch"):
+        torch_fast.train_scan(10)
+
+
+def test_unavailable_variants_are_skipped_saying_why(monkeypatch):
+    missing = benchmark.Variant("needs a feature", "PyTorch", 1, 10, 10,
+                                lambda epochs, networks: pytest.fail("must not be prepared"),
+                                available=lambda: (False, "this torch lacks it"))
+    monkeypatch.setattr(benchmark, "VARIANTS", (missing, *benchmark.VARIANTS))
+    said = []
+    results = benchmark.run_all(quick=True, repeats=1, only=["needs a feature", "whole loop (lax"],
+                                progress=said.append)
+    assert [r.name for r in results] == ["JAX whole loop (lax.scan)"]
+    assert said[0] == "skipping needs a feature: this torch lacks it"
+
+
+def test_only_optional_variants_may_fail(monkeypatch):
+    def broken(epochs, networks):
+        raise NotImplementedError("scan of grad is not supported\nmore detail")
+
+    optional = benchmark.Variant("optional", "PyTorch", 1, 10, 10, broken, available=lambda: (True, ""))
+    required = benchmark.Variant("required", "PyTorch", 1, 10, 10, broken)
+    monkeypatch.setattr(benchmark, "VARIANTS", (optional, required))
+    said = []
+    assert benchmark.run_all(only="optional", progress=said.append) == []
+    assert said[-1] == ("skipping optional: it failed on this installation "
+                        "(NotImplementedError: scan of grad is not supported)")
+    with pytest.raises(NotImplementedError):
+        benchmark.run_all(only="required", progress=None)
+
+
 def test_torch_vmap_matches_single_runs():
     many = torch_fast.train_many([SEED, 5], 50)
     for row, seed in zip(many, [SEED, 5]):
@@ -64,7 +104,7 @@ def test_torch_vmap_matches_single_runs():
 
 
 def test_measure_and_speedups():
-    variant = next(v for v in benchmark.VARIANTS if "whole loop" in v.name)
+    variant = next(v for v in benchmark.VARIANTS if "lax.scan" in v.name)
     result = benchmark.measure(variant, 100, repeats=2)
     assert result.epochs == 100 and result.projected and result.networks == 1
     assert result.run_seconds > 0 and result.compile_seconds >= 0
@@ -91,7 +131,8 @@ def test_quick_runs_a_few_sequential_networks_and_marks_them_projected():
 def test_cli_writes_json(tmp_path):
     out = tmp_path / "results.json"
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--only", "whole loop", "--repeats", "1", "--json", str(out)],
+        [sys.executable, "-m", "bench", "--only", "whole loop (lax.scan)", "--repeats", "1",
+         "--json", str(out)],
         capture_output=True, text=True, timeout=300, cwd=benchmark.__file__.rsplit("/helpers/", 1)[0])
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
@@ -108,7 +149,7 @@ def test_cli_rejects_bad_arguments():
 
 
 def test_run_all_accepts_several_name_filters():
-    results = benchmark.run_all(quick=True, repeats=1, only=["whole loop", "stage 6"], progress=None)
+    results = benchmark.run_all(quick=True, repeats=1, only=["JAX whole loop", "stage 6"], progress=None)
     assert [r.name for r in results] == ["stage 6: JAX, one jitted train_step", "JAX whole loop (lax.scan)"]
     with pytest.raises(ValueError, match="no variant name contains"):
         benchmark.run_all(only=["no such", "variant either"], progress=None)

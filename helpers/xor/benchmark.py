@@ -56,6 +56,8 @@ class Variant:
     prepare: Callable[[int, int], Callable[[], float]]  # (epochs, networks) -> timed call -> final loss
     # Sequential variants cost the same per network, so --quick runs a few and projects:
     quick_networks: int | None = None
+    # Variants that need an optional feature say whether this installation has it, and why not:
+    available: Callable[[], tuple[bool, str]] | None = None
 
 
 def _stage(number: int) -> Callable[[int, int], Callable[[], float]]:
@@ -119,6 +121,21 @@ def _torch_functional(compile_epoch: bool) -> Callable[[int, int], Callable[[], 
     return prepare
 
 
+def _torch_scan(epochs: int, networks: int) -> Callable[[], float]:
+    from . import torch_fast
+
+    def call() -> float:
+        return float(torch_fast.train_scan(epochs)[1][-1])
+
+    return call
+
+
+def _torch_scan_available() -> tuple[bool, str]:
+    from . import torch_fast
+
+    return torch_fast.scan_available()
+
+
 def _torch_vmap(epochs: int, networks: int) -> Callable[[], float]:
     from . import torch_fast
 
@@ -140,6 +157,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("PyTorch functional, eager", "PyTorch", 1, 300, 2_000, _torch_functional(False)),
     Variant("PyTorch functional, compiled epoch", "PyTorch", 1, 1_000, EPOCHS, _torch_functional(True)),
     Variant("JAX whole loop (lax.scan)", "JAX", 1, EPOCHS, EPOCHS, _jax_scan),
+    Variant("PyTorch whole loop (experimental scan, compiled)", "PyTorch", 1, EPOCHS, EPOCHS,
+            _torch_scan, available=_torch_scan_available),
     Variant(f"PyTorch torch.func.vmap x{MANY}", "PyTorch", MANY, 50, 500, _torch_vmap),
     # On a GPU one scan of 10,000 epochs takes about a second (each of its 40,000
     # tiny steps launches kernels), so --quick runs 16 of the 1,024 and projects.
@@ -182,7 +201,11 @@ def measure(variant: Variant, epochs: int, repeats: int | None = None,
 
 def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence[str] | None = None,
             progress: Callable[[str], None] | None = print) -> list[Result]:
-    """Measure every variant (or those whose name contains ``only``, or any of several) in this process."""
+    """Measure every variant (or those whose name contains ``only``, or any of several) in this process.
+
+    A variant that needs an optional feature (it has ``available``) is skipped, saying why,
+    where this installation lacks the feature or the feature fails; any other failure raises.
+    """
     wanted = None if only is None else [only] if isinstance(only, str) else list(only)
     chosen = [v for v in VARIANTS
               if wanted is None or any(w.lower() in v.name.lower() for w in wanted)]
@@ -190,12 +213,26 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
         raise ValueError(f"no variant name contains {only!r}; names: {[v.name for v in VARIANTS]}")
     results = []
     for variant in chosen:
+        if variant.available is not None:
+            ok, why = variant.available()
+            if not ok:
+                if progress is not None:
+                    progress(f"skipping {variant.name}: {why}")
+                continue
         epochs = variant.quick_epochs if quick else variant.full_epochs
         networks = (variant.quick_networks or variant.networks) if quick else variant.networks
         if progress is not None:
             some = f"{networks} of {variant.networks} networks, " if networks < variant.networks else ""
             progress(f"timing {variant.name} ({some}{epochs} epochs)")
-        results.append(measure(variant, epochs, repeats, networks))
+        try:
+            results.append(measure(variant, epochs, repeats, networks))
+        except Exception as error:  # only optional, experimental features are allowed to fail
+            if variant.available is None:
+                raise
+            if progress is not None:
+                first_line = (str(error).splitlines() or [""])[0][:200]
+                progress(f"skipping {variant.name}: it failed on this installation "
+                         f"({type(error).__name__}: {first_line})")
     add_speedups(results)
     return results
 

@@ -5,6 +5,10 @@ functionally instead (``torch.func.grad_and_value`` over ``functional_call``
 of stage 1's own ``XorNet``), a whole epoch compiles as one graph with
 ``fullgraph=True``, and ``torch.func.vmap`` trains many networks at once. The
 update is stage 2's ``p - g * lr``, so seed 42 reproduces stage 2's table.
+
+The loop over epochs is the hard part: ``torch.compile`` traces Python, so it
+unrolls a ``for`` loop (``loop_of_epochs``), and only the experimental
+``torch._higher_order_ops.scan`` keeps the loop a loop (``train_scan``).
 """
 
 from __future__ import annotations
@@ -63,6 +67,62 @@ def train(epochs: int, compiled: bool = True, seed: int = SEED,
         params, losses = step(params, xs, ys, learning_rate)
         means.append(losses.mean())
     return params, torch.stack(means).cpu().numpy()  # .cpu(): the default device may be a GPU
+
+
+def loop_of_epochs(params, xs, ys, learning_rate, epochs: int):
+    """Every epoch in a plain Python loop: what ``torch.compile`` sees if asked to compile it all."""
+    means = []
+    for _ in range(epochs):
+        params, losses = epoch(params, xs, ys, learning_rate)
+        means.append(losses.mean())
+    return params, torch.stack(means)
+
+
+def scan_loop(params, xs, ys, learning_rate, epochs: int):
+    """The whole run as two nested ``scan``s (over epochs, then samples), like the JAX version."""
+    from torch._higher_order_ops.scan import scan  # experimental: see scan_available()
+
+    def one_sample(params, sample):
+        grads, loss = grad_and_value(mse)(params, *sample)
+        return {k: params[k] - grads[k] * learning_rate for k in params}, loss
+
+    def one_epoch(params, _):
+        params, losses = scan(one_sample, params, (xs, ys))
+        return params, losses.mean()
+
+    return scan(one_epoch, params, torch.zeros(epochs))  # scan needs something to scan over
+
+
+def scan_available() -> tuple[bool, str]:
+    """Whether this torch has the experimental ``torch._higher_order_ops.scan``, and why not."""
+    try:
+        from torch._higher_order_ops.scan import scan  # noqa: F401
+    except ImportError as error:
+        return False, f"torch {torch.__version__} has no torch._higher_order_ops.scan ({error})"
+    return True, f"torch {torch.__version__} has torch._higher_order_ops.scan (experimental)"
+
+
+@cache
+def compiled_scan_loop():
+    """``scan_loop`` under ``torch.compile(fullgraph=True)``: the whole run as one graph."""
+    return torch.compile(scan_loop, fullgraph=True)
+
+
+def train_scan(epochs: int, seed: int = SEED, learning_rate: float = LEARNING_RATE,
+               compiled: bool = True) -> tuple[dict, np.ndarray]:
+    """Train one network with the loop inside ``scan``; return (params, mean loss per epoch).
+
+    Raises RuntimeError, saying which version is installed, where this torch lacks the
+    experimental scan (it is private API: ``torch._higher_order_ops``).
+    """
+    _check_epochs(epochs)
+    available, why = scan_available()
+    if not available:
+        raise RuntimeError(f"{why}; the whole-loop PyTorch variant needs a newer torch (2.13 works)")
+    run = compiled_scan_loop() if compiled else scan_loop
+    xs, ys = data()
+    params, means = run(init_params(seed), xs, ys, learning_rate, epochs)
+    return params, means.cpu().numpy()
 
 
 def train_many(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
