@@ -106,6 +106,27 @@ def train_step(params, x, y, learning_rate):
     return sgd_step(params, grads, learning_rate), value
 
 
+def mesh_devices(minimum: int = 2) -> list:
+    """The devices to split the batch over: JAX's default ones if there are ``minimum`` or more,
+    otherwise the CPU's (split by :func:`simulate_cpu_devices`), which then also become JAX's
+    default device.
+
+    A single GPU, as on a Colab GPU runtime, cannot show data parallelism, and
+    comparing its TF32 results with a CPU mesh would mix two kinds of device;
+    falling back to the CPU for everything keeps the chapter's checks on one.
+    """
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+        raise ValueError(f"minimum must be a positive integer, got {minimum!r}")
+    import jax
+
+    devices = jax.devices()
+    if len(devices) >= minimum:
+        return devices
+    cpus = jax.devices("cpu")
+    jax.config.update("jax_default_device", cpus[0])
+    return cpus
+
+
 def data_mesh(devices=None):
     """A one-axis mesh named ``AXIS`` over ``devices`` (default: every device JAX has)."""
     import jax

@@ -109,3 +109,36 @@ def test_sharded_steps_match_the_single_device_step_on_eight_devices():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_one_accelerator_falls_back_to_the_cpu_devices():
+    """As on a one-GPU runtime: the default backend has one device, the CPU has eight."""
+    script = textwrap.dedent("""
+        from helpers import data_parallel as dp
+        dp.simulate_cpu_devices(8)
+        import jax
+
+        everything = jax.devices()
+        assert dp.mesh_devices() == everything  # eight CPU devices: nothing to fall back from
+
+        real_devices = jax.devices
+        jax.devices = lambda backend=None: real_devices(backend) if backend else [FakeGpu()]
+
+        class FakeGpu:
+            platform = "gpu"
+
+        chosen = dp.mesh_devices()
+        assert chosen == real_devices("cpu") and len(chosen) == 8
+        assert jax.config.jax_default_device == chosen[0]
+        assert jax.numpy.zeros(1).devices() == {chosen[0]}
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("minimum", [0, 1.5, True, "2"])
+def test_mesh_devices_rejects_bad_minimums(minimum):
+    with pytest.raises(ValueError, match="positive integer"):
+        dp.mesh_devices(minimum)
