@@ -30,7 +30,7 @@ GPU_CHAPTERS = frozenset({"whole_loop"})
 COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
 REPOSITORY = "https://github.com/jax-for-pytorch-users/jax-for-pytorch-users"
-RELEASE_REF = "v0.1.0"  # the tag whose helpers the chapters install on Colab
+RELEASE_REF = "v0.2.0"  # the tag whose helpers the chapters install on Colab
 
 BOOTSTRAP_SOURCE = f'''\
 # Make the book's `helpers` package importable: nothing to do in a local
