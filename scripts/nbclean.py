@@ -11,8 +11,10 @@ import re
 import uuid
 from typing import Any
 
-NOTEBOOK_METADATA_KEYS = {"kernelspec", "language_info", "widgets", "colab", "accelerator"}
-CELL_METADATA_KEYS = {"tags", "mystnb"}
+# Kept as found; "colab" and "accelerator" are written from GPU_CHAPTERS, and each
+# figure cell's "mystnb" alt text from its code, so those are never carried over.
+NOTEBOOK_METADATA_KEYS = {"kernelspec", "language_info", "widgets"}
+CELL_METADATA_KEYS = {"tags"}
 KNOWN_TAGS = {
     "raises-exception",  # an error demo: nbval expects the stored error
     "nbval-ignore-output",  # output truly varies; the cell says why
@@ -64,14 +66,13 @@ if "google.colab" in sys.modules:
 def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""
     nb = json.loads(json.dumps(nb))
-    nb["metadata"] = {k: v for k, v in nb["metadata"].items()
-                      if k in NOTEBOOK_METADATA_KEYS and k not in COLAB_GPU_METADATA}
+    nb["metadata"] = {k: v for k, v in nb["metadata"].items() if k in NOTEBOOK_METADATA_KEYS}
     if name in GPU_CHAPTERS:  # what Colab's "Change runtime type" stores
         nb["metadata"].update(json.loads(json.dumps(COLAB_GPU_METADATA)))
     heading = name
     for index, cell in enumerate(nb["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
-                            if k in CELL_METADATA_KEYS and k != "mystnb" and v}
+                            if k in CELL_METADATA_KEYS and v}
         if cell["cell_type"] == "markdown":
             heading = _last_heading(source(cell)) or heading
         elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
@@ -107,9 +108,8 @@ def _renumber_object_ids(text: str) -> str:
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 _TITLE = re.compile(r"""(?:set_title|suptitle|title)\(\s*f?(["'])(.+?)\1""")
-_XLABEL = re.compile(r"""set_xlabel\(\s*f?(["'])(.+?)\1""")
+_XLABEL, _YLABEL = (re.compile(rf"""set_{axis}label\(\s*f?(["'])(.+?)\1""") for axis in "xy")
 _FIELD = re.compile(r"\{[^{}]*\}")
-_YLABEL = re.compile(r"""set_ylabel\(\s*f?(["'])(.+?)\1""")
 
 
 def _last_heading(markdown: str) -> str | None:
