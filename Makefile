@@ -45,6 +45,7 @@ regenerate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests scripts bench book
+	$(BIN)/ruff check --line-length 79 --select E501 book/*.ipynb
 
 clean:
 	rm -rf _build

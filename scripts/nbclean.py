@@ -19,6 +19,7 @@ KNOWN_TAGS = {
     "raises-exception",  # an error demo: nbval expects the stored error
     "nbval-ignore-output",  # output truly varies; the cell says why
     "hide-input", "hide-output", "remove-input", "remove-cell",  # Jupyter Book display
+    "hide-cell",  # an exercise's solution: code and output folded (CONTRIBUTING.md)
 }
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

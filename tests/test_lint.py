@@ -16,3 +16,12 @@ def test_ruff_finds_nothing():
                              "helpers", "tests", "scripts", "bench", "book"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_notebook_code_fits_the_books_column():
+    """The HTML book's text column shows about 80 monospace characters: wider code scrolls."""
+    ruff = pathlib.Path(sys.executable).parent / "ruff"
+    result = subprocess.run([str(ruff), "check", "--output-format", "concise", "--line-length", "79",
+                             "--select", "E501", *sorted(str(p) for p in (ROOT / "book").glob("*.ipynb"))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
