@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path,
                         help="notebooks to regenerate (default: every chapter under book/)")
+    parser.add_argument("--no-status", action="store_true",
+                        help="leave the status page alone (drafts; a full run records every chapter)")
     args = parser.parse_args(argv)
     if os.environ.get("BOOK_DEVICE", "cpu").strip().lower() != "cpu":
         parser.error("stored outputs come from the CPU environment: unset BOOK_DEVICE or set it to cpu")
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"executing {path.relative_to(ROOT) if path.is_absolute() else path} ...", flush=True)
         regenerate(path.resolve())
         seconds = time.perf_counter() - start
-        status.record(path.resolve(), seconds)
+        if not args.no_status:
+            status.record(path.resolve(), seconds)
         print(f"  done in {seconds:.0f} s", flush=True)
     return 0
 
