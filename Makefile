@@ -18,7 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-# Colab's versions of jax and ipywidgets, layered over .venv for tests/test_notebooks_colab_stack.py
+# Colab's versions (tests/colab-stack.txt), layered over .venv for tests/test_notebooks_colab_stack.py
 $(COLAB): tests/colab-stack.txt $(STAMP)
 	rm -rf $(VENV)/colab-stack
 	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/colab-stack -r tests/colab-stack.txt

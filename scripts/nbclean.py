@@ -7,9 +7,15 @@ model ids numbered deterministically, and the shared bootstrap as first cell.
 from __future__ import annotations
 
 import json
+import pathlib
 import re
+import tomllib
 import uuid
 from typing import Any
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Kept as found; "colab" and "accelerator" are written from GPU_CHAPTERS, and each
 # figure cell's "mystnb" alt text from its code, so those are never carried over.
@@ -32,8 +38,20 @@ IGNORE_OUTPUT_PREFIX = "# Output varies"  # first line of every nbval-ignore-out
 GPU_CHAPTERS = frozenset({"whole_loop"})
 COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
-REPOSITORY = "https://github.com/jax-for-pytorch-users/jax-for-pytorch-users"
-RELEASE_REF = "v0.2.0"  # the tag whose helpers the chapters install on Colab
+def _repository() -> str:
+    """The book's repository URL, written once, in _config.yml."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"].rstrip("/")
+
+
+def _release() -> str:
+    """The helpers release the chapters install: the tag of pyproject.toml's version."""
+    return "v" + tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+REPOSITORY = _repository()
+RELEASE_REF = _release()  # the tag whose helpers the chapters install on Colab
+_HOST, _, _PATH = REPOSITORY.rpartition("/")  # split so the URL fits the column
 
 BOOTSTRAP_SOURCE = f'''\
 # Make the book's `helpers` package importable: nothing to do in a local
@@ -50,19 +68,29 @@ import sys
 if importlib.util.find_spec("helpers") is None:
     source = os.environ.get(
         "BOOK_HELPERS_SOURCE",
-        "git+{REPOSITORY}@{RELEASE_REF}",
+        "git+{_HOST}/"
+        "{_PATH}@{RELEASE_REF}",
     )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", source], check=True
-    )
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    done = subprocess.run([*pip, source], capture_output=True, text=True)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["pip said nothing"])[-1]
+        sys.exit(
+            f"Could not install the book's helpers from {{source}}:\\n  {{why}}\\n"
+            "Check the network and that this release exists, or set "
+            "BOOK_HELPERS_SOURCE to another pip requirement (a path to an "
+            "uploaded helpers wheel, or a git URL) and run this cell again."
+        )
     importlib.invalidate_caches()
 
-# On Colab, widgets from ipywidgets 8 render only through Colab's custom widget
-# manager (its own ipywidgets 7 needs nothing); turning it on is harmless either way.
+# On Colab, widgets from ipywidgets 8 render only through Colab's custom
+# widget manager (its own ipywidgets 7 needs nothing); turning it on is
+# harmless either way.
 if "google.colab" in sys.modules:
     from google.colab import output
 
     output.enable_custom_widget_manager()'''
+
 
 def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Return ``nb`` (a notebook as a dict) with only stable content; ``name`` seeds widget ids."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "book" / "status.json"
+COLAB = ROOT / "book" / "colab_stack.json"  # written by scripts/colab_report.py
 PAGE = ROOT / "book" / "status.md"
 # The packages whose versions decide what the chapters print.
 PACKAGES = ("jax", "jaxlib", "torch", "numpy", "optax", "matplotlib", "ipywidgets", "ipykernel", "nbclient")
@@ -63,8 +64,49 @@ def render(status: dict) -> str:
         "| --- | ---: |",
         *(f"| {{doc}}`{name}` | {status['chapters'][name]:.0f} |" for name in _in_reading_order(status)),
         "",
+        *_colab_section(status),
     ]
     return "\n".join(lines)
+
+
+def _colab_section(status: dict) -> list[str]:
+    """Per chapter: did it run on Colab's versions, and what did it print differently."""
+    colab = json.loads(COLAB.read_text()) if COLAB.exists() else {"chapters": {}}
+    versions = ", ".join(f"{name} {version}" for name, version in colab.get("versions", {}).items())
+    lines = [
+        "(colab-differences)=",
+        "## On Colab's versions",
+        "",
+        "Each chapter is also run alone in an empty folder on Colab's published",
+        f"versions ({versions or 'see tests/colab-stack.txt'}), with Python 3.11 and",
+        "torch 2.13 (the test cannot reproduce Colab's Python 3.13 and CUDA torch).",
+        f"Last recorded by `scripts/colab_report.py` on {colab.get('date', 'never')}.",
+        "Lines below are what such a reader sees printed differently from this book,",
+        "after masking timings and addresses.",
+        "",
+        "| chapter | ran to the end | lines printed differently |",
+        "| --- | --- | ---: |",
+    ]
+    details = []
+    for name in _in_reading_order(status):
+        report = colab["chapters"].get(name)
+        if report is None:
+            lines.append(f"| {{doc}}`{name}` | not run yet | |")
+            continue
+        found = report["differences"]
+        lines.append(f"| {{doc}}`{name}` | {'yes' if report['passed'] else '**no**'} | {len(found)} |")
+        for item in found:
+            details.append(f"- {{doc}}`{name}`, code cell {item['cell']}: "
+                           f"`{_inline(item['stored'])}` here, `{_inline(item['here'])}` on Colab's versions")
+    if details:
+        lines += ["", *details]
+    lines += ["", "Never run: a TPU runtime, and (in this repository's CI) any GPU.", ""]
+    return lines
+
+
+def _inline(text: str) -> str:
+    """One line fit for inline code in Markdown."""
+    return text.replace("\n", " ⏎ ").replace("`", "'") or "(nothing)"
 
 
 def _in_reading_order(status: dict) -> list[str]:

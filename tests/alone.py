@@ -31,6 +31,7 @@ nb.cells.append(nbformat.v4.new_code_cell(
     "import helpers, ipywidgets, jax\\n"
     "print('versions', jax.__version__, ipywidgets.__version__, helpers.__file__)"))
 NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": "."}}).execute()
+nbformat.write(nb, "executed.ipynb")  # for comparing outputs with the stored ones
 # Its stdout only: a message that torch logs late to stderr can land in this cell too.
 print("".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout").strip())
 print("ran to the end")

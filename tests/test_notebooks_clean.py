@@ -122,3 +122,31 @@ def test_stored_figures_are_opaque_for_dark_mode(path: pathlib.Path):
                 corners = [image.getpixel((x, y))
                            for x in (0, image.width - 1) for y in (0, image.height - 1)]
                 assert all(pixel[3] == 255 for pixel in corners), f"{path.name}: a figure is transparent"
+
+
+def test_bootstrap_stops_with_a_short_message_when_helpers_cannot_be_installed(tmp_path):
+    """No network, or a release that does not exist: say what failed and what to do, no traceback."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(BOOK_HELPERS_SOURCE=str(tmp_path / "no-such-helpers.whl"), PIP_NO_INDEX="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    # The base interpreter in isolated mode: helpers is not importable there, as on Colab.
+    result = subprocess.run([sys._base_executable, "-I", "-c", nbclean.BOOTSTRAP_SOURCE], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Could not install the book's helpers from" in result.stderr
+    assert "no-such-helpers.whl" in result.stderr and "BOOK_HELPERS_SOURCE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_repository_url_is_written_once():
+    """_config.yml holds the URL; the bootstrap and the release tag are derived from it and pyproject."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert nbclean.RELEASE_REF == f"v{version}"
+    assert "git+https://github.com/jax-for-pytorch-users/" in nbclean.BOOTSTRAP_SOURCE
+    assert nbclean.REPOSITORY.count("github.com") == 1
+    assert "github.com" not in (ROOT / "scripts" / "nbclean.py").read_text()
