@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import pathlib
 import re
-import tomllib
 import uuid
 from typing import Any
 
+import tomllib
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
