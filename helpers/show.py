@@ -75,14 +75,16 @@ class Diff:
                     "del" if line.startswith("-") else "ctx")
             rows.append(f"<span style='{_DIFF_STYLE[kind]}'>{html.escape(line) or ' '}</span>")
         summary = f"<p><b>{self.added} lines added, {self.removed} removed</b></p>"
-        return summary + "<pre style='line-height:1.35'>" + "\n".join(rows) + "</pre>"
+        # Each line is its own block, so no newline between them: inside <pre> a
+        # newline after a block element renders as an empty line (double spacing).
+        return summary + "<pre style='line-height:1.35'>" + "".join(rows) + "</pre>"
 
 
 # Inline styles, so the colours show in Jupyter, Colab and the HTML book alike;
 # translucent backgrounds stay readable on light and dark themes.
 _DIFF_STYLE = {
-    "meta": "font-weight:bold",
-    "hunk": "color:#6f42c1",
+    "meta": "display:block;font-weight:bold",
+    "hunk": "display:block;color:#6f42c1",
     "add": "display:block;background:rgba(46,160,67,0.22)",
     "del": "display:block;background:rgba(248,81,73,0.22)",
     "ctx": "display:block",

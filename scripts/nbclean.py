@@ -107,6 +107,9 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
         elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
             cell["metadata"]["mystnb"] = {"image": {"alt": figure_alt_text(source(cell), heading)}}
         cell["id"] = f"c{index:03d}"
+        if cell["cell_type"] == "code" and cell is _first_code_cell(nb):
+            # The bootstrap is folded the same way in every chapter.
+            cell["metadata"]["tags"] = sorted({*cell["metadata"].get("tags", []), "hide-input"})
         if cell["cell_type"] == "code":
             cell["outputs"] = _coalesce_streams(cell.get("outputs", []))
             for output in cell["outputs"]:
@@ -114,6 +117,10 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
                     output.setdefault("metadata", {})
     text = _KERNEL_DIR.sub("/tmp/ipykernel_0/", json.dumps(nb))
     return renumber_widgets(json.loads(_renumber_object_ids(text)), name)
+
+
+def _first_code_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
+    return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
 
 
 # Reprs such as "<list 139734714449472>" show an object's address, new on every

@@ -100,7 +100,8 @@ def _colab_section(status: dict) -> list[str]:
                            f"`{_inline(item['stored'])}` here, `{_inline(item['here'])}` on Colab's versions")
     if details:
         lines += ["", *details]
-    lines += ["", "Never run: a TPU runtime, and (in this repository's CI) any GPU.", ""]
+    lines += ["", "Not recorded here: any GPU or TPU run. CI has no accelerator; the",
+              "{doc}`running` chapter says what was tried on a GPU and what is untested.", ""]
     return lines
 
 

@@ -183,3 +183,68 @@ def test_page_renders_offline(page_name, site, server, browser):
 
     context.close()
     assert problems == [], "\n".join(problems)
+
+
+# Legibility, measured as a reader sees the page (issue: "nothing cut off").
+WIDTHS = {"desktop": 1280, "phone": 390}
+# Blocks allowed to scroll sideways on purpose: {page: {width name: how many, why}}.
+ALLOWED_WIDE_BLOCKS: dict[str, dict[str, int]] = {}
+# A stored figure is drawn with fonts of at least 10 pt at matplotlib's 100 dpi,
+# i.e. about 14 px. Shown at less than 0.55 of its natural width, that text is
+# under 7.5 px tall: unreadable. Figures must be drawn for the column instead.
+MIN_FIGURE_SCALE = 0.55
+
+# At a phone's width a 79-column code cell cannot fit, and wrapping code would
+# hide its indentation: code may scroll there, printed output may not.
+BLOCKS = {"desktop": "article pre", "phone": "article div.cell_output pre"}
+
+MEASURE = """(blocks) => {
+  const wide = [...document.querySelectorAll(blocks)]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0)
+    .map(e => (e.innerText || '').split('\\n')[0].slice(0, 60));
+  const column = document.querySelector('article.bd-article');
+  const limit = column ? column.getBoundingClientRect().right + 1 : window.innerWidth;
+  const tables = [...document.querySelectorAll('article table')]
+    .filter(t => t.getBoundingClientRect().right > limit && t.scrollWidth > t.clientWidth + 1
+                 || t.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(t => (t.innerText || '').slice(0, 60));
+  const figures = [...document.querySelectorAll('div.cell_output img:not(.widget-image)')]
+    .filter(i => i.naturalWidth > 0 && i.clientWidth > 0)
+    .map(i => ({src: i.src.split('/').pop(), scale: i.clientWidth / i.naturalWidth}));
+  const doubled = [...document.querySelectorAll('pre')].filter(p =>
+    [...p.childNodes].some((n, k, all) => n.nodeType === 3 && n.textContent === '\\n'
+      && k > 0 && all[k - 1].nodeType === 1
+      && getComputedStyle(all[k - 1]).display === 'block')).length;
+  return {wide, tables, figures, doubled,
+          pageScroll: document.documentElement.scrollWidth > window.innerWidth + 1};
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_is_legible(page_name, width, server, browser):
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_()
+               if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort())
+    page.goto(urllib.parse.urljoin(server, page_name + ".html"), wait_until="networkidle")
+    if os.environ.get("BOOK_SCREENSHOTS"):
+        folder = pathlib.Path(os.environ["BOOK_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{page_name.replace('/', '_')}-{width}.png"), full_page=True)
+    found = page.evaluate(MEASURE, BLOCKS[width])
+    context.close()
+    problems = []
+    allowed = ALLOWED_WIDE_BLOCKS.get(page_name, {}).get(width, 0)
+    if len(found["wide"]) > allowed:
+        problems.append(f"{len(found['wide'])} blocks scroll sideways: {found['wide']}")
+    if found["tables"]:
+        problems.append(f"{len(found['tables'])} tables wider than the column: {found['tables']}")
+    if found["pageScroll"]:
+        problems.append("the whole page scrolls sideways")
+    if found["doubled"]:
+        problems.append(f"{found['doubled']} diffs or listings render double-spaced")
+    small = [f for f in found["figures"] if f["scale"] < MIN_FIGURE_SCALE]
+    if width == "desktop" and small:
+        problems.append(f"{len(small)} figures shrunk below {MIN_FIGURE_SCALE} of their size: {small}")
+    assert not problems, f"{page_name} at {WIDTHS[width]} px: " + "; ".join(problems)

@@ -36,3 +36,11 @@ def test_identical_texts_have_no_diff():
 def test_diff_between_stage_modules_is_small():
     diff = show.Diff.of(stages.module(5), stages.module(6))
     assert 0 < diff.added < 20
+
+
+def test_diff_lines_are_single_spaced_blocks():
+    """A newline after a display:block span inside <pre> renders as a blank line."""
+    html = show.Diff("a\nb\n", "a\nc\n")._repr_html_()
+    body = html.split("<pre", 1)[1]
+    assert "\n" not in body
+    assert body.count("<span style='display:block") == len(show.Diff("a\nb\n", "a\nc\n").lines)

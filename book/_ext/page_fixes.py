@@ -1,4 +1,7 @@
-"""Sphinx extension: two fixes for errors that every page of the book logged in the browser.
+"""Sphinx extension: the book's stylesheet, and two fixes for errors every page logged in the browser.
+
+- ``static/book.css`` makes outputs wrap at the column, tables fit it, and
+  figures stay undimmed in dark mode (tests/test_browser.py measures the result).
 
 - sphinx-thebe registers its inline configuration script (``const THEBE_JS_URL = ...``)
   through ``app.add_js_file(None, ...)``; Sphinx 7.4 keeps it once as ``None`` and
@@ -35,7 +38,15 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+def _add_stylesheet(app) -> None:
+    import pathlib
+
+    app.config.html_static_path.append(str(pathlib.Path(__file__).parent / "static"))
+    app.add_css_file("book.css")
+
+
 def setup(app):
+    app.connect("builder-inited", _add_stylesheet)
     app.connect("config-inited", _set_default_mode)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
