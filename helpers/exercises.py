@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-NOT_ANSWERED = "Not answered yet: replace the ... in the cell above, then run it again."
+NOT_ANSWERED = "Not answered yet: replace the ... (or the NotImplementedError) above, then run the cell again."
 
 
-def check(answer: Any, test: Callable[[Any], bool], hint: str = "") -> bool:
-    """Print whether ``answer`` passes ``test`` and return it.
+def check(answer: Any, test: Callable[[Any], bool], hint: str = "") -> None:
+    """Print whether ``answer`` passes ``test``.
 
     ``answer`` is the reader's value or function. ``...`` (Ellipsis) means not
     answered yet; so does a function that raises ``NotImplementedError`` when
@@ -27,14 +27,11 @@ def check(answer: Any, test: Callable[[Any], bool], hint: str = "") -> bool:
         raise TypeError(f"test must be a function of the answer returning a bool, got {test!r}")
     if answer is Ellipsis:
         print(NOT_ANSWERED)
-        return False
+        return
     try:
         passed = test(answer)
     except NotImplementedError:
         print(NOT_ANSWERED)
-        return False
-    if bool(passed):
-        print("Correct.")
-        return True
-    print("Not yet." + (f" Hint: {hint}" if hint else ""))
-    return False
+        return
+    # Printed, not returned: a starter cell ending in check(...) shows only this line.
+    print("Correct." if passed else "Not yet." + (f" Hint: {hint}" if hint else ""))
