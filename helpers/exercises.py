@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-NOT_ANSWERED = "Not answered yet: replace the ... (or the NotImplementedError) above, then run the cell again."
+NOT_ANSWERED = "Not answered yet: replace the ... (or the NotImplementedError) above, then run it again."
 
 
 def check(answer: Any, test: Callable[[Any], bool], hint: str = "") -> None:
