@@ -58,10 +58,15 @@ def _panel(controls: dict[str, Any], columns: int, view: Any, update: Callable[.
 
     for control in controls.values():
         control.observe(update, names="value")
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"  # the whole label, never "learning r..."
     update()
     items = list(controls.values())
-    rows = [widgets.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
+    # Rows wrap: on a phone the controls stack instead of shrinking to bare knobs.
+    wrap = widgets.Layout(flex_flow="row wrap")
+    rows = [widgets.HBox(items[i:i + columns], layout=wrap) for i in range(0, len(items), columns)]
     return widgets.VBox([*rows, view])
+
 
 def text_explorer(render: Callable[..., str], controls: dict[str, Any], columns: int = 2) -> Any:
     """Like :func:`explorer`, for a ``render(**values)`` that returns text (shown preformatted)."""

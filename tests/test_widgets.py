@@ -51,3 +51,11 @@ def test_text_explorer_shows_escaped_text():
     assert panel.children[-1].value == "<pre style='line-height:1.3'>chose a&lt;b</pre>"
     choice.value = "c"
     assert "chose c" in panel.children[-1].value
+
+
+
+def test_labels_are_shown_whole_and_rows_wrap():
+    slider = widgets.FloatSlider(description="learning rate")
+    panel = explorer(lambda learning_rate: draw(1), {"learning_rate": slider})
+    assert slider.style.description_width == "initial"
+    assert panel.children[0].layout.flex_flow == "row wrap"
