@@ -194,7 +194,9 @@ def train(step, params, x, y, learning_rate: float, steps: int, progress: bool =
     simulated devices, XLA deadlocked in the all-reduce when many steps were
     queued at once (seen with jax 0.10.2 on two cores and eight devices: one
     device's thread never reached the rendezvous); one step in flight avoids it
-    at the cost of a sync per step. ``progress`` shows a bar with the loss.
+    at the cost of a sync per step. Several processes with one device each
+    did not need it (the many-devices chapter runs both cases through
+    :mod:`helpers.multiprocess_workers`). ``progress`` shows a bar with the loss.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
