@@ -1,5 +1,8 @@
 """Time JAX and PyTorch calls correctly: wait for the work, and keep compile apart.
 
+Speed ratios follow one convention in the whole book (:func:`faster_header`):
+the reference's time over the variant's, so that above 1 means faster.
+
 JAX dispatches work asynchronously and returns before the numbers exist, and
 CUDA does the same for PyTorch; a timer that does not wait measures only the
 dispatch. The first call of a jitted or compiled function also pays for tracing
@@ -97,3 +100,21 @@ def format_seconds(seconds: float) -> str:
         if abs(seconds) >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_ratio(ratio: float) -> str:
+    """A ratio without exponent notation: 0.042×, 1.95×, 2,360×; n/a for NaN."""
+    if ratio != ratio:  # NaN
+        return "n/a"
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.3g}×"
+
+
+def faster_header(reference: str) -> str:
+    """The book's one convention for speed ratios, spelled out for a table header.
+
+    Every ratio in the book's timing tables is the reference's time divided by
+    the variant's time, so that above 1 means faster than the reference.
+    """
+    if not isinstance(reference, str) or not reference.strip():
+        raise ValueError(f"reference must name what the ratio compares with, got {reference!r}")
+    return f"× faster than {reference} (>1 means faster)"

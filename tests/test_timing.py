@@ -70,3 +70,16 @@ def test_stopwatch_measures_a_block():
 ])
 def test_format_seconds(seconds, text):
     assert timing.format_seconds(seconds) == text
+
+
+@pytest.mark.parametrize("ratio, text", [
+    (0.0384, "0.0384×"), (1.954, "1.95×"), (2360.4, "2,360×"), (math.nan, "n/a"),
+])
+def test_format_ratio(ratio, text):
+    assert timing.format_ratio(ratio) == text
+
+
+def test_one_convention_for_speed_ratios():
+    assert timing.faster_header("stage 1") == "× faster than stage 1 (>1 means faster)"
+    with pytest.raises(ValueError, match="reference must name"):
+        timing.faster_header(" ")

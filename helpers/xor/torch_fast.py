@@ -3,7 +3,9 @@
 Stage 7 compiled a step that Dynamo had to split at ``backward()``. Written
 functionally instead (``torch.func.grad_and_value`` over ``functional_call``
 of stage 1's own ``XorNet``), a whole epoch compiles as one graph with
-``fullgraph=True``, and ``torch.func.vmap`` trains many networks at once. The
+``fullgraph=True``, and ``torch.func.vmap`` trains many networks at once
+(eager, or compiled as one graph per epoch); a hand-batched ensemble
+(stacked weights, ``bmm``) is the classic PyTorch way to do the same. The
 update is stage 2's ``p - g * lr``, so seed 42 reproduces stage 2's table.
 
 The loop over epochs is the hard part: ``torch.compile`` traces Python, so it
@@ -128,17 +130,74 @@ def train_scan(epochs: int, seed: int = SEED, learning_rate: float = LEARNING_RA
 def train_many(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
     """Train one network per seed at once with ``torch.func.vmap``; mean loss per epoch each."""
     _check_epochs(epochs)
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("train_many needs at least one seed")
-    per_seed = [init_params(s) for s in seeds]
-    params = {k: torch.stack([p[k] for p in per_seed]) for k in per_seed[0]}
-    xs, ys = data()
+    params, (xs, ys) = stacked_params(seeds), data()
     batched_epoch = vmap(epoch, in_dims=(0, None, None, None))
     means = []
     for _ in range(epochs):
         params, losses = batched_epoch(params, xs, ys, learning_rate)
         means.append(losses.mean(dim=1))
+    return torch.stack(means, dim=1).cpu().numpy()
+
+
+def stacked_params(seeds) -> dict[str, torch.Tensor]:
+    """``init_params`` of each seed, stacked on a new leading axis (one row per network)."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("stacked_params needs at least one seed")
+    per_seed = [init_params(s) for s in seeds]
+    return {k: torch.stack([p[k] for p in per_seed]) for k in per_seed[0]}
+
+
+@cache
+def compiled_vmapped_epoch():
+    """``vmap(epoch)`` under ``torch.compile(fullgraph=True)``: a batch of networks, one graph."""
+    return torch.compile(vmap(epoch, in_dims=(0, None, None, None)), fullgraph=True)
+
+
+def train_many_compiled(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
+    """``train_many`` with the vmapped epoch compiled as one graph; same losses, one sync."""
+    _check_epochs(epochs)
+    params, (xs, ys) = stacked_params(seeds), data()
+    step = compiled_vmapped_epoch()
+    means = []
+    for _ in range(epochs):
+        params, losses = step(params, xs, ys, learning_rate)
+        means.append(losses.mean(dim=1))
+    return torch.stack(means, dim=1).cpu().numpy()
+
+
+def batched_sample_step(weights, x, y, learning_rate):
+    """One SGD update of every network on one sample, by hand: stacked weights and ``bmm``.
+
+    ``weights`` holds ``XorNet``'s parameters stacked per network (``requires_grad``).
+    The networks share nothing, so the gradient of the summed loss with respect
+    to one network's weights is that network's own gradient.
+    """
+    n = weights["hidden.weight"].shape[0]
+    x = x.expand(n, 1, x.shape[-1])  # (networks, 1 row, 2 inputs)
+    hidden = torch.sigmoid(torch.bmm(x, weights["hidden.weight"].transpose(1, 2))
+                           + weights["hidden.bias"].unsqueeze(1))
+    out = torch.sigmoid(torch.bmm(hidden, weights["output.weight"].transpose(1, 2))
+                        + weights["output.bias"].unsqueeze(1))
+    loss = ((out - y) ** 2).mean(dim=(1, 2))  # one loss per network
+    loss.sum().backward()
+    with torch.no_grad():
+        for p in weights.values():
+            p -= p.grad * learning_rate
+            p.grad = None
+    return loss.detach()
+
+
+def train_many_batched(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
+    """Train one network per seed as one hand-batched ensemble; mean loss per epoch each."""
+    _check_epochs(epochs)
+    weights = {k: v.requires_grad_() for k, v in stacked_params(seeds).items()}
+    xs, ys = data()
+    means = []
+    for _ in range(epochs):
+        losses = [batched_sample_step(weights, xs[i], ys[i], learning_rate)
+                  for i in range(xs.shape[0])]
+        means.append(torch.stack(losses).mean(dim=0))
     return torch.stack(means, dim=1).cpu().numpy()
 
 
