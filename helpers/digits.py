@@ -70,8 +70,15 @@ def torch_cnn(dropout: float = 0.25) -> Any:
     return TorchCNN()
 
 
-def nnx_cnn(rngs: Any, dropout: float = 0.25) -> Any:
-    """The same CNN as an ``nnx.Module`` (input NHWC, output logits)."""
+def nnx_cnn(rngs: Any, dropout: float = 0.25, flatten: str = "chw") -> Any:
+    """The same CNN as an ``nnx.Module`` (input NHWC, output logits).
+
+    ``flatten="hwc"`` flattens the last feature map in Flax's own (H, W, C)
+    order instead of PyTorch's (C, H, W): the porting chapter's trap, where
+    every shape still fits but the ported ``fc`` weights meet the wrong inputs.
+    """
+    if flatten not in ("chw", "hwc"):
+        raise ValueError(f'flatten must be "chw" (as PyTorch) or "hwc", got {flatten!r}')
     from flax import nnx
 
     class NnxCNN(nnx.Module):
@@ -88,8 +95,10 @@ def nnx_cnn(rngs: Any, dropout: float = 0.25) -> Any:
             pool = (2, 2)
             x = nnx.max_pool(nnx.relu(self.bn1(self.conv1(x))), pool, strides=pool)
             x = nnx.max_pool(nnx.relu(self.bn2(self.conv2(x))), pool, strides=pool)
-            # Flatten in PyTorch's (C, H, W) order, so that fc's weights carry over as they are.
-            x = x.transpose(0, 3, 1, 2).reshape(x.shape[0], -1)
+            if flatten == "chw":
+                # Flatten in PyTorch's (C, H, W) order, so that fc's weights carry over as they are.
+                x = x.transpose(0, 3, 1, 2)
+            x = x.reshape(x.shape[0], -1)
             return self.fc(self.dropout(x))
 
     return NnxCNN(rngs)

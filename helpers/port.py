@@ -44,20 +44,53 @@ LAYOUTS: dict[str, dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]]] = 
 IGNORED = frozenset({"num_batches_tracked"})
 
 
-def nnx_weights(torch_model: Any, names: Mapping[str, str]) -> dict[str, np.ndarray]:
+def nnx_weights(torch_model: Any, names: Mapping[str, str],
+                tensors: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
     """The PyTorch model's tensors in NNX layout, keyed by dotted NNX path ("conv1.kernel").
 
     ``names`` maps each PyTorch submodule that holds tensors (``"features.0"``)
     to the NNX attribute path of its counterpart (``"conv1"``, or
-    ``"blocks.0.norm"`` for a list entry).
+    ``"blocks.0.norm"`` for a list entry). ``tensors`` converts other tensors
+    keyed like the ``state_dict`` instead of it (for example each parameter's
+    ``.grad``, to compare gradients with JAX's); a key it lacks is skipped.
     """
+    state = torch_model.state_dict() if tensors is None else tensors
+    converted, used = {}, set()
+    for key, nnx_path, change in _pairs(torch_model, names):
+        if key not in state:
+            continue  # e.g. a layer built with bias=False
+        converted[nnx_path] = change(_numpy(state[key]))
+        used.add(key)
+    left = sorted(k for k in set(state) - used if k.rsplit(".", 1)[-1] not in IGNORED)
+    if left:
+        raise PortError(f"the PyTorch tensor {left[0]!r} is not mapped: add its module "
+                        f"{left[0].rsplit('.', 1)[0]!r} to the names ({len(left)} tensors unmapped)")
+    return converted
+
+
+def mapping(torch_model: Any, names: Mapping[str, str]) -> list[tuple[str, tuple, str, tuple]]:
+    """One row per ``state_dict`` tensor: (PyTorch key, its shape, NNX path, shape there).
+
+    The readable form of what :func:`port_weights` will do; bookkeeping that
+    NNX does not keep (``num_batches_tracked``) has ``"(not carried)"`` as its path.
+    """
+    weights = nnx_weights(torch_model, names)  # validates the names first
+    paths = {key: path for key, path, _ in _pairs(torch_model, names)}
+    rows = []
+    for key, tensor in torch_model.state_dict().items():
+        path = paths.get(key, "(not carried)")
+        shape = tuple(weights[path].shape) if path in weights else ()
+        rows.append((key, tuple(tensor.shape), path, shape))
+    return rows
+
+
+def _pairs(torch_model: Any, names: Mapping[str, str]):
+    """(PyTorch key, NNX path, layout change) for every tensor the mapped layers can hold."""
     modules = dict(torch_model.named_modules())
     unknown = sorted(set(names) - set(modules))
     if unknown:
         raise PortError(f"no PyTorch submodule named {unknown[0]!r}; the model has: "
                         f"{', '.join(n for n in modules if n) or '(none)'}")
-    state = torch_model.state_dict()
-    converted, used = {}, set()
     for torch_name, nnx_path in names.items():
         kind = type(modules[torch_name]).__name__
         if kind not in LAYOUTS:
@@ -65,16 +98,11 @@ def nnx_weights(torch_model: Any, names: Mapping[str, str]) -> dict[str, np.ndar
                             f"{', '.join(sorted(LAYOUTS))}; add an entry to helpers.port.LAYOUTS")
         prefix = f"{torch_name}." if torch_name else ""
         for tensor_name, (nnx_name, change) in LAYOUTS[kind].items():
-            key = prefix + tensor_name
-            if key not in state:
-                continue  # e.g. a layer built with bias=False
-            converted[f"{nnx_path}.{nnx_name}"] = change(state[key].detach().cpu().numpy())
-            used.add(key)
-    left = sorted(k for k in set(state) - used if k.rsplit(".", 1)[-1] not in IGNORED)
-    if left:
-        raise PortError(f"the PyTorch tensor {left[0]!r} is not mapped: add its module "
-                        f"{left[0].rsplit('.', 1)[0]!r} to the names ({len(left)} tensors unmapped)")
-    return converted
+            yield prefix + tensor_name, f"{nnx_path}.{nnx_name}", change
+
+
+def _numpy(tensor: Any) -> np.ndarray:
+    return tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
 
 
 def port_weights(torch_model: Any, nnx_model: Any, names: Mapping[str, str]) -> None:
