@@ -26,3 +26,15 @@ def helpers_wheel(tmp_path_factory) -> pathlib.Path:
     from alone import build_helpers_wheel
 
     return build_helpers_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Give nbval's cells 60 s, not its hard-coded 5 s, to deliver output after they finish.
+
+    On a loaded 2-core machine the kernel's output messages can trail the
+    execution reply by more than 5 s; nbval then fails a cell that ran fine
+    ("Timeout of 5 seconds exceeded waiting for output").
+    """
+    for item in items:
+        if hasattr(item, "output_timeout"):
+            item.output_timeout = 60
