@@ -52,7 +52,7 @@ def test_timing_rows_project_short_runs_and_need_stage_1(short_runs):
     rows = report.timing_rows(short_runs)
     assert [r["stage"] for r in rows] == [1, 6]
     assert all(r["projected"] for r in rows)
-    assert rows[0]["ratio"] == 1.0 and rows[1]["post_ratio"] == pytest.approx(2.432 / 4.154)
+    assert rows[0]["ratio"] == 1.0 and rows[1]["post_ratio"] == pytest.approx(4.154 / 2.432)
     assert rows[1]["seconds"] == pytest.approx(short_runs[6].seconds * 10_000 / 30)
     assert report.timing_table(short_runs).count("(projected)") == 2
     with pytest.raises(ValueError, match="include a run of stage 1"):
