@@ -187,6 +187,30 @@ def shard_map_step(mesh):
     return step
 
 
+def collectives(mesh, blocks):
+    """``psum``, ``pmean`` and ``all_gather`` over a one-axis mesh, inside ``shard_map``.
+
+    ``blocks`` has one row per device of ``mesh``; device i holds row i. Returns
+    ``(total, mean, gathered)``: the sum and the mean of the rows (every device
+    ends with the same one), and what ``all_gather`` gave each device, stacked:
+    ``gathered[i]`` is device i's copy of all the rows.
+    """
+    import jax
+    from jax.sharding import PartitionSpec as P
+
+    (axis,) = mesh.axis_names
+
+    @jax.jit
+    @partial(jax.shard_map, mesh=mesh, in_specs=P(axis), out_specs=(P(), P(), P(axis)))
+    def run(block):  # this device's row, shape (1, width)
+        total = jax.lax.psum(block[0], axis)  # the same on every device
+        mean = jax.lax.pmean(block[0], axis)
+        gathered = jax.lax.all_gather(block[0], axis)  # (devices, width) on each device
+        return total, mean, gathered[None]
+
+    return run(blocks)
+
+
 def train(step, params, x, y, learning_rate: float, steps: int, progress: bool = False):
     """Call ``step`` ``steps`` times; return (final parameters, loss before each step as NumPy).
 

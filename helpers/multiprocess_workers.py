@@ -175,3 +175,29 @@ def torch_placements() -> None:
     print(f"fully_shard: weight {tuple(layer.weight.shape)} as {layer.weight.placements}, "
           f"this rank holds {tuple(layer.weight.to_local().shape)}")
     torch_dist.destroy_process_group()
+
+
+def collective_blocks(world: int) -> np.ndarray:
+    """The rows the collectives examples combine: row r belongs to rank (or device) r."""
+    return np.random.default_rng(0).standard_normal((world, 4)).astype(np.float32)
+
+
+def torch_collectives(out_dir: str) -> None:
+    """``all_reduce`` and ``all_gather`` over gloo, each rank holding one row of ``collective_blocks``."""
+    rank, world, _ = worker_env()
+    import torch
+    import torch.distributed as torch_dist
+
+    torch_dist.init_process_group("gloo", init_method="env://")
+    block = torch.from_numpy(collective_blocks(world)[rank])
+    total = block.clone()
+    torch_dist.all_reduce(total)  # in place; the default op is ReduceOp.SUM
+    mean = total / world
+    gathered = [torch.empty_like(block) for _ in range(world)]
+    torch_dist.all_gather(gathered, block)  # fills the list, one tensor per rank
+    gathered = torch.stack(gathered)
+    print(f"holds {block.numpy().round(3)}")
+    print(f"all_reduce: {total.numpy().round(3)}, all_gather: {tuple(gathered.shape)}")
+    np.savez(Path(out_dir) / f"collectives-rank{rank}.npz",
+             total=total.numpy(), mean=mean.numpy(), gathered=gathered.numpy())
+    torch_dist.destroy_process_group()

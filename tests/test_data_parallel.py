@@ -142,3 +142,41 @@ def test_one_accelerator_falls_back_to_the_cpu_devices():
 def test_mesh_devices_rejects_bad_minimums(minimum):
     with pytest.raises(ValueError, match="positive integer"):
         dp.mesh_devices(minimum)
+
+
+def test_collectives_sum_average_and_gather_over_four_devices():
+    script = textwrap.dedent("""
+        from helpers import data_parallel as dp
+        dp.simulate_cpu_devices(4)
+        import jax
+        import numpy as np
+        from jax.sharding import AxisType
+
+        mesh = jax.make_mesh((4,), ("ranks",), axis_types=(AxisType.Auto,))
+        rows = np.arange(12, dtype=np.float32).reshape(4, 3)
+        total, mean, gathered = dp.collectives(mesh, rows)
+        np.testing.assert_array_equal(total, rows.sum(0))
+        np.testing.assert_allclose(mean, rows.mean(0), rtol=1e-6)
+        assert gathered.shape == (4, 4, 3)
+        for copy in np.asarray(gathered):  # every device holds every row
+            np.testing.assert_array_equal(copy, rows)
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+def test_torch_collectives_worker_matches_the_rows(tmp_path):
+    from helpers import multiprocess_workers as mw
+    from helpers.launch import launch
+
+    workers = launch("helpers.multiprocess_workers:torch_collectives", 2, [str(tmp_path)],
+                     progress=False, timeout=240)
+    rows = mw.collective_blocks(2)
+    for worker in workers:
+        assert worker.lines[0] == f"holds {rows[worker.rank].round(3)}"
+        with np.load(tmp_path / f"collectives-rank{worker.rank}.npz") as saved:
+            np.testing.assert_array_equal(saved["total"], rows.sum(0))
+            np.testing.assert_array_equal(saved["mean"], rows.mean(0))
+            np.testing.assert_array_equal(saved["gathered"], rows)

@@ -4,6 +4,9 @@ Most rows are about processes, so the checks run the chapter's own workers
 once (cached): 2 JAX processes of 4 simulated CPU devices each and 2 PyTorch
 gloo processes with ``DistributedDataParallel``, 3 SGD steps each, plus the
 PyTorch placements worker; then each row checks what it states in both runs.
+The collectives rows run ``torch_collectives`` in 2 gloo processes and
+``dp.collectives`` on 2 simulated devices in a fresh interpreter, once (cached),
+and compare them exactly (sums of two float32 numbers).
 Losses are compared with the single-device step in this process at
 ``rtol=1e-5`` (float32 sums in another order). The parameter-sharding row
 runs JAX on a 2 x 2 mesh of simulated devices in a fresh interpreter.
@@ -163,3 +166,55 @@ def _change():
         torch_dist.destroy_process_group()
     # JAX: the workers ran the unchanged dp.train_step under jit and matched one device
     _gradients()
+
+
+@functools.cache
+def collective_results() -> dict:
+    """PyTorch's all_reduce/all_gather (2 gloo ranks) and JAX's psum/pmean/all_gather (2 devices)."""
+    folder = tempfile.mkdtemp()
+    launch("helpers.multiprocess_workers:torch_collectives", 2, [folder], progress=False, timeout=240)
+    ranks = []
+    for rank in (0, 1):
+        with np.load(os.path.join(folder, f"collectives-rank{rank}.npz")) as saved:
+            ranks.append(dict(saved))
+    script = textwrap.dedent(f"""
+        from helpers import data_parallel as dp
+        from helpers import multiprocess_workers as mw
+        dp.simulate_cpu_devices(2)
+        import jax, numpy as np
+        from jax.sharding import AxisType
+        mesh = jax.make_mesh((2,), ("ranks",), axis_types=(AxisType.Auto,))
+        total, mean, gathered = dp.collectives(mesh, mw.collective_blocks(2))
+        np.savez({os.path.join(folder, "jax.npz")!r}, total=total, mean=mean, gathered=gathered)
+        print("ok")
+    """)
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with np.load(os.path.join(folder, "jax.npz")) as saved:
+        return {"torch": ranks, "jax": dict(saved), "rows": mw.collective_blocks(2)}
+
+
+@row(PAGE, "sum over devices")
+def _sum():
+    results = collective_results()
+    for rank in results["torch"]:  # all_reduce's default op is a sum, in place
+        np.testing.assert_array_equal(rank["total"], results["rows"].sum(0))
+        np.testing.assert_array_equal(rank["total"], results["jax"]["total"])
+
+
+@row(PAGE, "average over devices")
+def _average():
+    results = collective_results()
+    for rank in results["torch"]:  # the worker divides all_reduce's sum by the world size
+        np.testing.assert_array_equal(rank["mean"], results["rows"].mean(0))
+        np.testing.assert_array_equal(rank["mean"], results["jax"]["mean"])
+
+
+@row(PAGE, "gather the blocks")
+def _gather():
+    results = collective_results()
+    for index, rank in enumerate(results["torch"]):  # every rank ends with every row
+        np.testing.assert_array_equal(rank["gathered"], results["rows"])
+        np.testing.assert_array_equal(results["jax"]["gathered"][index], results["rows"])
