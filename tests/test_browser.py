@@ -189,10 +189,10 @@ def test_page_renders_offline(page_name, site, server, browser):
 WIDTHS = {"desktop": 1280, "phone": 390}
 # Blocks allowed to scroll sideways on purpose: {page: {width name: how many, why}}.
 ALLOWED_WIDE_BLOCKS: dict[str, dict[str, int]] = {}
-# A stored figure is drawn with fonts of at least 10 pt at matplotlib's 100 dpi,
-# i.e. about 14 px. Shown at less than 0.55 of its natural width, that text is
-# under 7.5 px tall: unreadable. Figures must be drawn for the column instead.
-MIN_FIGURE_SCALE = 0.55
+# Matplotlib draws text at 10 pt and tick labels at about 8 pt, at 100 dpi:
+# about 14 px and 11 px. Shown at less than 0.75 of its natural width, tick
+# labels fall under 8.5 px: too small to read. Figures are drawn for the column.
+MIN_FIGURE_SCALE = 0.75
 
 # At a phone's width a 79-column code cell cannot fit, and wrapping code would
 # hide its indentation: code may scroll there, printed output may not.
