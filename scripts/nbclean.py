@@ -26,6 +26,7 @@ KNOWN_TAGS = {
     "nbval-ignore-output",  # output truly varies; the cell says why
     "hide-input", "hide-output", "remove-input", "remove-cell",  # Jupyter Book display
     "hide-cell",  # an exercise's solution: code and output folded (CONTRIBUTING.md)
+    "remove-stderr",  # native libraries' timestamped log lines (e.g. torch.profiler's)
 }
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
