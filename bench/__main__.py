@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chart", type=pathlib.Path, metavar="FILE", help="write a PNG bar chart")
     parser.add_argument("--device", choices=("cpu", "gpu", "tpu"),
                         help="accelerator for both frameworks (default: BOOK_DEVICE, else automatic)")
-    parser.add_argument("--only", metavar="TEXT", help="only variants whose name contains TEXT")
+    parser.add_argument("--only", metavar="TEXT", nargs="+",
+                        help="only variants whose name contains TEXT (or any of several)")
+    parser.add_argument("--slow-compiles", action="store_true",
+                        help="with --quick, also run the variants that take tens of seconds to "
+                             "compile (several epochs per compiled call, cpp_wrapper)")
     parser.add_argument("--repeats", type=int, help="steady-state calls per variant (default: adaptive)")
     parser.add_argument("--budget", type=float, metavar="SECONDS",
                         help="time each variant's steady calls may take (default 1 s, 5 s without --quick)")
@@ -43,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="PyTorch's thread count, and with 1 XLA's too (default 1)")
     parser.add_argument("--cold-inductor-cache", action="store_true",
                         help="give Inductor a fresh, empty cache directory, so compile times are cold")
+    parser.add_argument("--inductor-cache-cold-warm", action="store_true",
+                        help="also time one compiled PyTorch variant's first call in two fresh "
+                             "processes sharing a new Inductor cache: cold, then warm (about a minute)")
     parser.add_argument("--compare", nargs=2, type=pathlib.Path, metavar=("A.json", "B.json"),
                         help="print two saved runs side by side, with ratios, and run nothing")
     args = parser.parse_args(argv)
@@ -82,15 +89,28 @@ def main(argv: list[str] | None = None) -> int:
             device.use(args.device)
         results = benchmark.run_all(quick=args.quick, repeats=args.repeats, only=args.only,
                                     budget_s=args.budget, threads=args.threads,
+                                    slow_compiles=True if args.slow_compiles else None,
                                     progress=lambda line: print(line, flush=True))
     except (device.DeviceChoiceError, device.DeviceUnavailableError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print()
     print(benchmark.table(results))
+    cache = None
+    if args.inductor_cache_cold_warm:
+        print("\nInductor cache: the first call in a fresh process, cold then warm", flush=True)
+        try:
+            cache = benchmark.inductor_cache_cold_warm(threads=args.threads)
+        except RuntimeError as error:
+            cache = {"error": str(error)}
+            print(f"  failed: {error}")
+        else:
+            print(benchmark.cache_text(cache))
     if args.json:
         record = {"setup": results.setup, "results": [r.as_dict() for r in results],
                   "skipped": results.skipped}
+        if cache is not None:
+            record["inductor_cache"] = cache
         args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
         print(f"\nwrote {args.json}")
     if args.chart:

@@ -252,3 +252,55 @@ def test_run_all_accepts_several_name_filters():
     assert results.by_name("stage 6").syncs_per_epoch == 4
     with pytest.raises(ValueError, match="no variant name contains"):
         benchmark.run_all(only=["no such", "variant either"], progress=None)
+
+
+def test_jax_control_loops_over_one_jitted_epoch_and_matches_the_whole_loop():
+    params = compiled.init_params(SEED)
+    _, whole = compiled.train(params, LEARNING_RATE, 200)
+    _, per_epoch = compiled.train_per_epoch(params, LEARNING_RATE, 200)
+    np.testing.assert_allclose(per_epoch, whole, rtol=1e-6)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        compiled.train_per_epoch(params, LEARNING_RATE, 0)
+
+
+def test_hlo_op_counts_see_the_epochs_loop():
+    params = compiled.init_params(SEED)
+    one = compiled.hlo_op_counts(compiled.one_epoch.lower(params, LEARNING_RATE).compile().as_text())
+    whole = compiled.hlo_op_counts(compiled.train.lower(params, LEARNING_RATE, 10).compile().as_text())
+    assert one["while"] == 1 and whole["while"] == 2  # the samples' scan; and the epochs' scan
+    assert one["fusion"] >= 1 and one["dot"] >= 1
+    assert compiled.hlo_op_counts("ENTRY %main {\n  ROOT %t = (f32[]) tuple(f32[] %p)\n}") == {"tuple": 1}
+
+
+def test_several_epochs_per_compiled_call_follow_stage_2(stage_runs):
+    """Two blocks of two unrolled epochs, then one left over (Dynamo's graph, run without Inductor)."""
+    _, means = torch_fast.train_blocks(5, per_call=2, backend="eager")
+    np.testing.assert_allclose(means, stage_runs[2].log.means[:5], rtol=1e-6)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        torch_fast.train_blocks(5, per_call=0)
+
+
+def test_quick_leaves_out_slow_compiles_saying_so():
+    results = benchmark.run_all(quick=True, repeats=1, only="per compiled call", progress=None)
+    assert list(results) == []
+    assert results.skipped == [{"name": f"PyTorch functional, {benchmark.EPOCHS_PER_CALL} epochs per "
+                                        "compiled call",
+                                "reason": "left out of quick runs: slow to compile "
+                                          "(python -m bench --slow-compiles runs it)"}]
+
+
+def test_profile_of_the_compiled_epoch_counts_calls_per_epoch():
+    rows = {name: (calls, seconds) for name, calls, seconds in torch_fast.profile_compiled_epoch(5)}
+    assert rows["TorchDynamo Cache Lookup"][0] == 1
+    assert [calls for name, (calls, _) in rows.items() if name.startswith("## Call CompiledFxGraph")] == [1]
+    assert rows["aten::mm"][0] == 12  # three matmuls per sample, called out of the graph
+    assert all(seconds >= 0 for _, seconds in rows.values())
+
+
+def test_inductor_cache_text():
+    run = {"first_call_s": 2.0, "fxgraph_cache_hits": 0, "fxgraph_cache_misses": 1}
+    cache = {"variant": "v", "epochs": 10, "cold": run,
+             "warm": run | {"first_call_s": 0.5, "fxgraph_cache_hits": 1, "fxgraph_cache_misses": 0}}
+    assert benchmark.cache_text(cache).splitlines() == [
+        "  cold: first call 2 s (0 FX-graph cache hits, 1 misses), v, 10 epochs",
+        "  warm: first call 500 ms (1 FX-graph cache hits, 0 misses), v, 10 epochs"]

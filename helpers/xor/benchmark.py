@@ -131,6 +131,9 @@ class Variant:
     available: Callable[[], tuple[bool, str]] | None = None
     # JAX variants: (epochs, networks) -> (trace+lower seconds, compile seconds), timed ahead of time
     aot: Callable[[int, int], tuple[float, float]] | None = None
+    # Variants whose compilation takes tens of seconds (Dynamo unrolling, C++ code):
+    # run_all leaves them out with quick=True unless slow_compiles=True
+    slow_compile: bool = False
 
 
 def _per_step(epochs: int, networks: int) -> float:
@@ -226,6 +229,30 @@ def _torch_functional(compile_epoch: bool) -> Callable[[int, int], Callable[[], 
     return prepare
 
 
+def _jax_per_epoch(epochs: int, networks: int) -> Callable[[], float]:
+    from . import compiled
+
+    params = compiled.init_params(SEED)
+
+    def call() -> float:
+        return float(wait_for(compiled.train_per_epoch(params, LEARNING_RATE, epochs))[1][-1])
+
+    return call
+
+
+def _torch_blocks(cpp_wrapper: bool) -> Callable[[int, int], Callable[[], float]]:
+    def prepare(epochs: int, networks: int) -> Callable[[], float]:
+        from . import torch_fast
+
+        def call() -> float:
+            return float(torch_fast.train_blocks(epochs, per_call=EPOCHS_PER_CALL,
+                                                 cpp_wrapper=cpp_wrapper)[1][-1])
+
+        return call
+
+    return prepare
+
+
 def _torch_scan(epochs: int, networks: int) -> Callable[[], float]:
     from . import torch_fast
 
@@ -257,6 +284,7 @@ def _torch_many(how: str) -> Callable[[int, int], Callable[[], float]]:
 
 
 MANY = 1024
+EPOCHS_PER_CALL = 5  # Dynamo unrolls them: compile time grows with each one
 VARIANTS: tuple[Variant, ...] = (
     Variant("stage 1: PyTorch, nn.Module + optim", "PyTorch", 1, 300, EPOCHS, _stage(1),
             syncs=_per_step),
@@ -273,6 +301,16 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("PyTorch functional, eager", "PyTorch", 1, 300, 2_000, _torch_functional(False)),
     Variant("PyTorch functional, compiled epoch", "PyTorch", 1, 1_000, EPOCHS,
             _torch_functional(True), compiles=True),
+    # Optional: a failure to compile is recorded (error's first line), not raised.
+    Variant("PyTorch functional, compiled epoch, cpp_wrapper", "PyTorch", 1, 1_000, EPOCHS,
+            _torch_blocks(cpp_wrapper=True), compiles=True, available=lambda: (True, ""),
+            slow_compile=True),
+    Variant(f"PyTorch functional, {EPOCHS_PER_CALL} epochs per compiled call", "PyTorch", 1,
+            1_000, EPOCHS, _torch_blocks(cpp_wrapper=False), compiles=True,
+            available=lambda: (True, ""), slow_compile=True),
+    # The control for the whole loop: the same compiled epoch, one dispatch per epoch.
+    Variant("JAX jit(one epoch) in a Python loop", "JAX", 1, 1_000, EPOCHS, _jax_per_epoch,
+            compiles=True),
     Variant("JAX whole loop (lax.scan)", "JAX", 1, EPOCHS, EPOCHS, _jax_scan, compiles=True,
             aot=_jax_aot),
     Variant("PyTorch whole loop (experimental scan, compiled)", "PyTorch", 1, EPOCHS, EPOCHS,
@@ -463,7 +501,8 @@ def run_variants(plan: Sequence[tuple[Variant, int, int | None]], repeats: int |
 
 def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence[str] | None = None,
             progress: Callable[[str], None] | None = print, budget_s: float | None = None,
-            threads: int | None = 1, bar: bool = False) -> Results:
+            threads: int | None = 1, bar: bool = False,
+            slow_compiles: bool | None = None) -> Results:
     """Measure every variant (or those whose name contains ``only``, or any of several) in this process.
 
     Warms both runtimes first, then runs :func:`run_variants`. ``budget_s`` is
@@ -475,6 +514,9 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
     ``python -m bench`` pins them through ``XLA_FLAGS``. A variant that needs an optional
     feature (it has ``available``) is skipped, saying why, where this
     installation lacks the feature or the feature fails; any other failure raises.
+    The variants that take tens of seconds to compile (``slow_compile``) run
+    unless ``slow_compiles`` is False (by default: unless ``quick``); those left
+    out are listed in ``skipped``, saying so.
     """
     wanted = None if only is None else [only] if isinstance(only, str) else list(only)
     chosen = [v for v in VARIANTS
@@ -485,6 +527,10 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
     say = progress or (lambda line: None)
     plan, skipped = [], []
     for variant in chosen:
+        if variant.slow_compile and not (not quick if slow_compiles is None else slow_compiles):
+            skipped.append({"name": variant.name, "reason": "left out of quick runs: slow to compile "
+                            "(python -m bench --slow-compiles runs it)"})
+            continue
         if variant.available is not None:
             ok, why = variant.available()
             if not ok:
@@ -503,6 +549,70 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
     results.setup = described | {"quick": quick}
     add_speedups(results)
     return results
+
+
+def first_call(name: str, epochs: int = 100, threads: int = 1) -> dict:
+    """Warm up, then time the first call of the one variant whose name contains ``name``.
+
+    Also reports Inductor's FX-graph cache hits and misses during that call, so
+    that a run with a warm on-disk cache can be told from a cold one.
+    """
+    import torch
+
+    matches = ([v for v in VARIANTS if v.name == name]
+               or [v for v in VARIANTS if name.lower() in v.name.lower()])
+    if len(matches) != 1:
+        raise ValueError(f"{len(matches)} variants match {name!r}; names: {[v.name for v in VARIANTS]}")
+    setup(threads)
+    warm_up(torch_compile=True)
+    from torch._dynamo.utils import counters
+
+    before = dict(counters["inductor"])
+    seconds, _ = _time(matches[0].prepare(epochs, matches[0].networks))
+    after = counters["inductor"]
+    return {"variant": matches[0].name, "epochs": epochs, "first_call_s": seconds,
+            "fxgraph_cache_hits": after["fxgraph_cache_hit"] - before.get("fxgraph_cache_hit", 0),
+            "fxgraph_cache_misses": after["fxgraph_cache_miss"] - before.get("fxgraph_cache_miss", 0),
+            "torch": torch.__version__}
+
+
+def inductor_cache_cold_warm(name: str = "PyTorch functional, compiled epoch", epochs: int = 100,
+                             threads: int = 1) -> dict:
+    """The first call of one compiled variant with Inductor's on-disk cache cold, then warm.
+
+    Each call runs in a fresh process (so no in-memory cache helps), both with
+    the same new, empty ``TORCHINDUCTOR_CACHE_DIR``: the first process fills it
+    (cold), the second finds it filled (warm). Dynamo's tracing is repeated in both.
+    """
+    import json
+    import pathlib
+    import subprocess
+    import tempfile
+
+    cache = tempfile.mkdtemp(prefix="bench-inductor-")
+    root = pathlib.Path(__file__).resolve().parents[2]  # the folder holding helpers/
+    code = ("import json; from helpers.xor import benchmark; "
+            f"print(json.dumps(benchmark.first_call({name!r}, {epochs!r}, {threads!r})))")
+    env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": cache}
+    runs = {}
+    for label in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            why = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+            raise RuntimeError(f"the {label}-cache run failed: {why}")
+        runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"variant": runs["cold"]["variant"], "epochs": epochs, "cache_dir": cache,
+            "cold": runs["cold"], "warm": runs["warm"]}
+
+
+def cache_text(cache: dict) -> str:
+    """:func:`inductor_cache_cold_warm`'s result as two lines."""
+    return "\n".join(
+        f"  {label}: first call {format_seconds(cache[label]['first_call_s'])} "
+        f"({cache[label]['fxgraph_cache_hits']} FX-graph cache hits, "
+        f"{cache[label]['fxgraph_cache_misses']} misses), {cache['variant']}, {cache['epochs']} epochs"
+        for label in ("cold", "warm"))
 
 
 def add_speedups(results: list[Result]) -> None:

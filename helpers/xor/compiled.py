@@ -8,6 +8,7 @@ then trains many networks (one per seed, or per learning rate) at once.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import jax
@@ -49,6 +50,44 @@ def train(params, learning_rate, epochs: int):
 def train_many(stacked_params, learning_rates, epochs: int):
     """``train`` for a batch of networks: parameters stacked on a leading axis, one rate each."""
     return jax.vmap(_epoch_losses, in_axes=(0, 0, None))(stacked_params, learning_rates, epochs)
+
+
+@jax.jit
+def one_epoch(params, learning_rate):
+    """One epoch per compiled call (the inner scan over the four samples); (params, mean loss).
+
+    The control for the whole loop: the same compiled body as ``train``'s, but
+    called from a Python loop once per epoch, as PyTorch's compiled epoch is.
+    """
+    params, means = _epoch_losses(params, learning_rate, 1)
+    return params, means[0]
+
+
+def train_per_epoch(params, learning_rate, epochs: int):
+    """``train`` with the loop over epochs in Python: one dispatch of ``one_epoch`` per epoch.
+
+    The losses stay on the device and are gathered once, at the end (one sync).
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    means = []
+    for _ in range(epochs):
+        params, mean = one_epoch(params, learning_rate)
+        means.append(mean)
+    return params, jnp.stack(means)
+
+
+def hlo_op_counts(compiled_text: str) -> dict[str, int]:
+    """How many of each HLO op an XLA executable holds: ``jit(f).lower(...).compile().as_text()``.
+
+    Counts every instruction (``%name = type op(...)``) in every computation,
+    fused ones included, by op name (``fusion``, ``while``, ``dot``, ...).
+    """
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"^\s*(?:ROOT )?%?[\w.-]+ = .*? ([a-z][\w-]*)\(", compiled_text,
+                             re.MULTILINE):
+        counts[match[1]] = counts.get(match[1], 0) + 1
+    return counts
 
 
 def stack_params(seeds, hidden: int = 2):

@@ -15,6 +15,9 @@ unrolls a ``for`` loop (``loop_of_epochs``), and only the experimental
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from functools import cache
 
 import numpy as np
@@ -69,6 +72,84 @@ def train(epochs: int, compiled: bool = True, seed: int = SEED,
         params, losses = step(params, xs, ys, learning_rate)
         means.append(losses.mean())
     return params, torch.stack(means).cpu().numpy()  # .cpu(): the default device may be a GPU
+
+
+@cache
+def compiled_epoch_cpp_wrapper():
+    """``compiled_epoch`` with Inductor's ``cpp_wrapper``: the Python glue between kernels in C++."""
+    return torch.compile(epoch, fullgraph=True, options={"cpp_wrapper": True})
+
+
+@cache
+def compiled_epochs(backend: str = "inductor"):
+    """``loop_of_epochs`` under ``torch.compile(fullgraph=True)``: Dynamo unrolls its few epochs.
+
+    ``backend="eager"`` runs Dynamo's graph without Inductor (quick to check the unrolling).
+    """
+    return torch.compile(loop_of_epochs, fullgraph=True, backend=backend)
+
+
+def train_blocks(epochs: int, per_call: int = 5, seed: int = SEED,
+                 learning_rate: float = LEARNING_RATE, cpp_wrapper: bool = False,
+                 backend: str = "inductor") -> tuple[dict, np.ndarray]:
+    """``train`` with ``per_call`` epochs per compiled call (unrolled), or with ``cpp_wrapper``.
+
+    Epochs left over after the last full block run one compiled epoch per call;
+    ``cpp_wrapper=True`` runs every epoch through the ``cpp_wrapper`` build of
+    the compiled epoch instead. One sync, at the end.
+    """
+    _check_epochs(epochs)
+    _check_epochs(per_call)
+    params, (xs, ys) = init_params(seed), data()
+    block, single = compiled_epochs(backend), compiled_epoch()
+    if cpp_wrapper:
+        single = compiled_epoch_cpp_wrapper()
+    means = []
+    done = 0
+    while per_call > 1 and not cpp_wrapper and epochs - done >= per_call:
+        params, block_means = block(params, xs, ys, learning_rate, per_call)
+        means.append(block_means)
+        done += per_call
+    for _ in range(epochs - done):
+        params, losses = single(params, xs, ys, learning_rate)
+        means.append(losses.mean().reshape(1))
+    return params, torch.cat(means).cpu().numpy()
+
+
+def profile_compiled_epoch(epochs: int = 100, seed: int = SEED) -> list[tuple[str, float, float]]:
+    """``torch.profiler`` over ``epochs`` calls of the compiled epoch (after a warm call).
+
+    Returns ``key_averages()`` as (name, calls per epoch, self CPU seconds per
+    epoch), slowest first. ``## Call CompiledFxGraph ... ##`` is the compiled
+    graph (Inductor's C++ kernels and the Python wrapper that calls them),
+    ``TorchDynamo Cache Lookup`` the guard check before each call, ``aten::``
+    rows the operators the graph calls out to (``mm``).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    _check_epochs(epochs)
+    step, (xs, ys), params = compiled_epoch(), data(), init_params(seed)
+    params, _ = step(params, xs, ys, LEARNING_RATE)  # compiled before profiling
+    with _stderr_silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(epochs):
+            params, _ = step(params, xs, ys, LEARNING_RATE)
+    rows = [(e.key, e.count / epochs, e.self_cpu_time_total * 1e-6 / epochs)
+            for e in prof.key_averages()]
+    return sorted(rows, key=lambda row: -row[2])
+
+
+@contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a while: the profiler's C++ start/stop lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def loop_of_epochs(params, xs, ys, learning_rate, epochs: int):
