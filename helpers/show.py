@@ -1,4 +1,4 @@
-"""Show code that lives in ``helpers`` inside a chapter: highlighted source and coloured diffs.
+"""Show code that lives in ``helpers`` inside a chapter: highlighted source, coloured diffs, tables.
 
 The chapters never copy code: they display it from the module the tests run,
 so the text a reader sees is the code that was executed.
@@ -89,3 +89,34 @@ _DIFF_STYLE = {
     "del": "display:block;background:rgba(248,81,73,0.22)",
     "ctx": "display:block",
 }
+
+
+class Table(str):
+    """Text whose lines are " | "-separated cells, the first line the header.
+
+    It is a ``str``, so printing it or comparing it works as before; displayed
+    as a cell's result, Jupyter and the HTML book show a real table (sized to
+    the column) and every other front end shows the same text.
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        lines = [line.split(" | ") for line in self.splitlines() if line.strip()]
+        if not lines:
+            return "<p>(empty table)</p>"
+        header, *body = lines
+        width = len(header)
+
+        def cells(row: list[str], tag: str) -> str:
+            out = []
+            for i, cell in enumerate(row):
+                span = width - i if i == len(row) - 1 and len(row) < width else 1
+                align = " style='text-align:right'" if tag == "td" and cell[:1].isdigit() else ""
+                colspan = f" colspan='{span}'" if span > 1 else ""
+                out.append(f"<{tag}{colspan}{align}>{html.escape(cell)}</{tag}>")
+            return "<tr>" + "".join(out) + "</tr>"
+
+        rows = "".join(cells(row, "td") for row in body)
+        return f"<table><thead>{cells(header, 'th')}</thead><tbody>{rows}</tbody></table>"

@@ -44,3 +44,14 @@ def test_diff_lines_are_single_spaced_blocks():
     body = html.split("<pre", 1)[1]
     assert "\n" not in body
     assert body.count("<span style='display:block") == len(show.Diff("a\nb\n", "a\nc\n").lines)
+
+
+def test_table_is_text_when_printed_and_a_table_when_displayed():
+    text = "variant | time | ratio\nstage 1 | 1.5 ms | 1.00×\nstage 9 | skipped: no scan"
+    table = show.Table(text)
+    assert str(table) == repr(table) == text
+    html = table._repr_html_()
+    assert html.count("<tr>") == 3 and "<th>variant</th>" in html
+    assert "<td style='text-align:right'>1.5 ms</td>" in html
+    assert "<td colspan='2'>skipped: no scan</td>" in html
+    assert show.Table("a | <b>\n1 | 2")._repr_html_().count("&lt;b&gt;") == 1

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from ..show import Table
 from ..timing import faster_header, format_ratio, format_seconds, wait_for
 from .problem import EPOCHS, LEARNING_RATE, SEED
 
@@ -666,7 +667,7 @@ def table(results: list[Result], calls: bool = True) -> str:
             f"{format_ratio(r.speedup_vs_stage_1)} ({format_ratio(low)}–{format_ratio(high)})")
     for s in getattr(results, "skipped", []):
         lines.append(f"{s['name']} | skipped: {s['reason']}")
-    return "\n".join(lines)
+    return Table("\n".join(lines))
 
 
 def chart(results: list[Result]):

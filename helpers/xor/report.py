@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..show import Table
 from .post_figures import post_predictions, post_seconds, post_table
 from .problem import EPOCHS, SAMPLES
 from .stages import STAGES, StageRun
@@ -87,7 +88,7 @@ def timing_table(runs: Mapping[int, StageRun]) -> str:
         here = f"{r['seconds']:.2f} s" + (" (projected)" if r["projected"] else "")
         lines.append(f"{r['stage']} | {r['framework']} | {here} | {r['ratio']:.2f}× | "
                      f"{r['post_seconds']:.2f} s | {r['post_ratio']:.2f}×")
-    return "\n".join(lines)
+    return Table("\n".join(lines))
 
 
 def timing_chart(runs: Mapping[int, StageRun]):

@@ -18,6 +18,7 @@ import torch
 import torch._dynamo as dynamo
 from torch._dynamo.utils import counters
 
+from ..show import Table
 from . import stage1_torch_nn as stage1
 from . import stage7_torch_compile as stage7
 from .problem import LEARNING_RATE, SAMPLES, SEED
@@ -220,7 +221,7 @@ def table(results: list[VariantResult]) -> str:
             f"{r.name} | {r.graphs} | {r.graph_breaks} | "
             f"{_ms(r.median)} | {_ms(low)} to {_ms(high)} | "
             f"{base.median / r.median:.2f}×")
-    return "\n".join(lines)
+    return Table("\n".join(lines))
 
 
 def _ms(seconds: float) -> str:
