@@ -18,7 +18,8 @@ DATA = ROOT / "book" / "status.json"
 COLAB = ROOT / "book" / "colab_stack.json"  # written by scripts/colab_report.py
 PAGE = ROOT / "book" / "status.md"
 # The packages whose versions decide what the chapters print.
-PACKAGES = ("jax", "jaxlib", "torch", "numpy", "optax", "matplotlib", "ipywidgets", "ipykernel", "nbclient")
+PACKAGES = ("jax", "jaxlib", "torch", "numpy", "optax", "flax", "orbax-checkpoint", "scikit-learn",
+            "matplotlib", "ipywidgets", "ipykernel", "nbclient")
 
 
 def environment() -> dict[str, str]:
