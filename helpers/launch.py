@@ -102,9 +102,11 @@ def _command(target: str, args: list[str], path: str) -> list[str]:
 
 
 def _stop(process: subprocess.Popen, grace: float = 3.0) -> None:
-    """Terminate a worker and everything it started (its own process group), then kill it."""
-    if process.poll() is not None:
-        return
+    """Terminate a worker and everything it started (its own process group), then kill it.
+
+    The group is signalled even when the worker itself has already exited: what
+    it started may still be running.
+    """
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(process.pid, sig)

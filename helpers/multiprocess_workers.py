@@ -28,7 +28,10 @@ GLOBAL_DEVICES = 8  # as in the single-process chapter: 8 simulated CPU devices 
 
 def _block(rank: int, world: int, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """This process's contiguous share of the rows (the same split as the mesh's)."""
-    rows = arrays[0].shape[0] // world
+    rows, left = divmod(arrays[0].shape[0], world)
+    if left:
+        raise ValueError(f"{arrays[0].shape[0]} rows do not split evenly over {world} processes: "
+                         "use a process count that divides them")
     return tuple(a[rank * rows:(rank + 1) * rows] for a in arrays)
 
 
@@ -78,6 +81,8 @@ def jax_train(out_dir: str, steps: str = "300", learning_rate: str = "0.2", sync
     params = jax.tree.map(lambda a: jax.make_array_from_process_local_data(replicated, np.asarray(a)),
                           dp.init_mlp(seed=0))
     count, learning_rate = int(steps), float(learning_rate)
+    if sync not in ("0", "1"):
+        raise ValueError(f"sync must be '0' (queue every step) or '1' (wait for each), got {sync!r}")
     losses, times = [], []
     if sync == "1":  # one step in flight, as dp.train does
         for _ in range(count):

@@ -109,7 +109,9 @@ def port_weights(torch_model: Any, nnx_model: Any, names: Mapping[str, str]) -> 
     """Copy ``torch_model``'s parameters and running statistics into ``nnx_model``, in place.
 
     Every NNX parameter and batch statistic must receive a value of exactly its
-    shape and dtype kind; anything else raises :class:`PortError` naming it.
+    shape and of its kind of dtype (a float for a float); the value is then cast
+    to the variable's own dtype (float64 weights into a float32 model, say).
+    Anything else raises :class:`PortError` naming it.
     """
     from flax import nnx
 
@@ -125,6 +127,11 @@ def port_weights(torch_model: Any, nnx_model: Any, names: Mapping[str, str]) -> 
             raise PortError(f"shape mismatch at {path!r}: the NNX model expects "
                             f"{tuple(targets[path].shape)}, PyTorch gives {value.shape} after the "
                             "layout change; check that the two models are built with the same sizes")
+        wanted = np.asarray(targets[path]).dtype
+        if wanted.kind != value.dtype.kind:
+            raise PortError(f"dtype mismatch at {path!r}: the NNX model holds {wanted}, PyTorch gives "
+                            f"{value.dtype}; build the NNX model with a {value.dtype.kind!r}-kind dtype "
+                            "or convert the PyTorch model first")
     missing = sorted(set(targets) - set(weights))
     if missing:
         raise PortError(f"the NNX variable {missing[0]!r} got no value: map the PyTorch module "

@@ -87,3 +87,14 @@ def test_an_nnx_variable_left_unset_is_named():
 def test_a_mapping_to_a_missing_nnx_attribute_is_named():
     with pytest.raises(PortError, match=r"no variable 'classifier.kernel'"):
         port_weights(torch_net(), NnxNet(nnx.Rngs(1)), {**NAMES, "4": "classifier"})
+
+
+def test_a_dtype_of_another_kind_is_named_and_float64_is_cast():
+    net = torch_net().double()  # float64 weights: same kind as the model's float32, so cast
+    model = NnxNet(nnx.Rngs(1))
+    port_weights(net, model, NAMES)
+    assert model.conv.kernel[...].dtype == np.float32
+    net = torch_net()
+    net[1].running_mean = torch.zeros(4, dtype=torch.int64)  # a buffer of another kind
+    with pytest.raises(PortError, match=r"dtype mismatch at 'norm.mean'.*float32.*int64"):
+        port_weights(net, NnxNet(nnx.Rngs(1)), NAMES)

@@ -524,11 +524,24 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
               if wanted is None or any(w.lower() in v.name.lower() for w in wanted)]
     if not chosen:
         raise ValueError(f"no variant name contains {only!r}; names: {[v.name for v in VARIANTS]}")
+    import torch
+
+    previous_threads = torch.get_num_threads()
+    try:
+        return _run_chosen(chosen, quick, repeats, progress, budget_s, threads, bar, slow_compiles)
+    finally:
+        torch.set_num_threads(previous_threads)  # the pin is for the measurement, not the caller
+
+
+def _run_chosen(chosen: list[Variant], quick: bool, repeats: int | None,
+                progress: Callable[[str], None] | None, budget_s: float | None, threads: int | None,
+                bar: bool, slow_compiles: bool | None) -> Results:
     described = setup(threads)
     say = progress or (lambda line: None)
     plan, skipped = [], []
     for variant in chosen:
-        if variant.slow_compile and not (not quick if slow_compiles is None else slow_compiles):
+        include_slow = (not quick) if slow_compiles is None else slow_compiles
+        if variant.slow_compile and not include_slow:
             skipped.append({"name": variant.name, "reason": "left out of quick runs: slow to compile "
                             "(python -m bench --slow-compiles runs it)"})
             continue
@@ -544,8 +557,8 @@ def run_all(quick: bool = True, repeats: int | None = None, only: str | Sequence
     uses_compile = any(v.compiles and v.framework == "PyTorch" for v, _, _ in plan)
     say("warming up both runtimes")
     described["warm_up_s"] = warm_up(torch_compile=uses_compile)
-    results = run_variants(plan, repeats, budget_s or (1.0 if quick else 5.0), progress, bar) if plan \
-        else Results()
+    budget = (1.0 if quick else 5.0) if budget_s is None else budget_s
+    results = run_variants(plan, repeats, budget, progress, bar) if plan else Results()
     results.skipped[:0] = skipped
     results.setup = described | {"quick": quick}
     add_speedups(results)
@@ -590,19 +603,19 @@ def inductor_cache_cold_warm(name: str = "PyTorch functional, compiled epoch", e
     import subprocess
     import tempfile
 
-    cache = tempfile.mkdtemp(prefix="bench-inductor-")
     root = pathlib.Path(__file__).resolve().parents[2]  # the folder holding helpers/
     code = ("import json; from helpers.xor import benchmark; "
             f"print(json.dumps(benchmark.first_call({name!r}, {epochs!r}, {threads!r})))")
-    env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": cache}
     runs = {}
-    for label in ("cold", "warm"):
-        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
-                              text=True, check=False)
-        if done.returncode != 0:
-            why = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-            raise RuntimeError(f"the {label}-cache run failed: {why}")
-        runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="bench-inductor-") as cache:  # removed afterwards
+        env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True,
+                                  text=True, check=False)
+            if done.returncode != 0:
+                why = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+                raise RuntimeError(f"the {label}-cache run failed: {why}")
+            runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
     return {"variant": runs["cold"]["variant"], "epochs": epochs, "cache_dir": cache,
             "cold": runs["cold"], "warm": runs["warm"]}
 

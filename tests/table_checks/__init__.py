@@ -28,3 +28,14 @@ def row(page: str, first_cell: str) -> Callable[[Callable[[], None]], Callable[[
         return check
 
     return register
+
+
+def scratch_folder() -> str:
+    """A temporary folder for a check's files, removed when the test process exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="table-check-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -31,13 +31,14 @@ def check_float64():
         torch.set_default_dtype(previous)
     assert jnp.array(big).dtype == jnp.float32  # the default: narrowed
     assert jnp.arange(3).dtype == jnp.int32
+    previous_x64 = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
     try:
         jax_side = jnp.array(2.0**24 + 1)
         assert jax_side.dtype == jnp.float64 and jnp.arange(3).dtype == jnp.int64
         assert float(jax_side) == float(torch_side) == big[0]
     finally:
-        jax.config.update("jax_enable_x64", False)
+        jax.config.update("jax_enable_x64", previous_x64)
     assert torch_side.dtype == torch.float64
 
 

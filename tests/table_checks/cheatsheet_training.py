@@ -10,7 +10,6 @@ rematerialisation (float32, ``rtol=1e-6``), and a profile that names the op.
 from __future__ import annotations
 
 import glob
-import tempfile
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 
 from helpers import digits, training
-from table_checks import row
+from table_checks import row, scratch_folder
 
 PAGE = "cheatsheet"
 
@@ -44,7 +43,7 @@ def dataloader_spawn():
 def checkpoint_save():
     import orbax.checkpoint as ocp
 
-    folder = tempfile.mkdtemp()
+    folder = scratch_folder()
     model = digits.torch_cnn()
     optimizer = torch.optim.Adam(model.parameters())
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()},
@@ -135,7 +134,7 @@ def profiler():
     matmul = jax.jit(lambda m: m @ m)
     x = jnp.ones((8, 8))
     matmul(x).block_until_ready()
-    folder = tempfile.mkdtemp()
+    folder = scratch_folder()
     with jax.profiler.trace(folder, create_perfetto_trace=True):
         matmul(x).block_until_ready()
     assert glob.glob(f"{folder}/**/*.trace.json.gz", recursive=True)

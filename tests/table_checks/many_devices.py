@@ -18,7 +18,6 @@ import functools
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import numpy as np
@@ -27,7 +26,7 @@ import torch
 from helpers import data_parallel as dp
 from helpers import multiprocess_workers as mw
 from helpers.launch import launch
-from table_checks import row
+from table_checks import row, scratch_folder
 
 PAGE = "many_devices"
 STEPS = 3
@@ -37,7 +36,7 @@ RATE = 0.2
 @functools.cache
 def runs() -> dict:
     """Output lines and saved results of the chapter's workers, run once for all rows."""
-    folder = tempfile.mkdtemp()
+    folder = scratch_folder()
     lines = {}
     for name in ("jax_train", "torch_train"):
         workers = launch(f"helpers.multiprocess_workers:{name}", 2, [folder, STEPS, RATE],
@@ -156,7 +155,7 @@ def _change():
     from torch.nn.parallel import DistributedDataParallel
 
     model = dp.to_torch(dp.init_mlp(0))
-    rendezvous = os.path.join(tempfile.mkdtemp(), "rendezvous")
+    rendezvous = os.path.join(scratch_folder(), "rendezvous")
     torch_dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=0, world_size=1)
     try:
         wrapped = DistributedDataParallel(model)
@@ -171,7 +170,7 @@ def _change():
 @functools.cache
 def collective_results() -> dict:
     """PyTorch's all_reduce/all_gather (2 gloo ranks) and JAX's psum/pmean/all_gather (2 devices)."""
-    folder = tempfile.mkdtemp()
+    folder = scratch_folder()
     launch("helpers.multiprocess_workers:torch_collectives", 2, [folder], progress=False, timeout=240)
     ranks = []
     for rank in (0, 1):
