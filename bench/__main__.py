@@ -2,7 +2,9 @@
 
 The variants and the measuring live in helpers.xor.benchmark, which the book's
 chapters call too; this module only parses arguments and writes the results.
-``--compare A.json B.json`` prints two saved runs side by side instead.
+``--cnn`` also times one training step of the second act's CNN in four variants
+(helpers.cnn_benchmark). ``--compare A.json B.json`` prints two saved runs side
+by side instead.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inductor-cache-cold-warm", action="store_true",
                         help="also time one compiled PyTorch variant's first call in two fresh "
                              "processes sharing a new Inductor cache: cold, then warm (about a minute)")
+    parser.add_argument("--cnn", action="store_true",
+                        help="also time one training step of the digits CNN: PyTorch eager and "
+                             "torch.compile, jax.jit and nnx.jit (losses checked first)")
+    parser.add_argument("--cnn-budget", type=float, default=20.0, metavar="SECONDS",
+                        help="time the CNN steps' interleaved rounds may take (default 20 s)")
     parser.add_argument("--compare", nargs=2, type=pathlib.Path, metavar=("A.json", "B.json"),
                         help="print two saved runs side by side, with ratios, and run nothing")
     args = parser.parse_args(argv)
@@ -59,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--threads must be at least 1")
     if args.budget is not None and not args.budget > 0:
         parser.error("--budget must be a positive number of seconds")
+    if not args.cnn_budget > 0:
+        parser.error("--cnn-budget must be a positive number of seconds")
     if args.compare:
         from helpers.xor import benchmark
 
@@ -106,11 +115,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  failed: {error}")
         else:
             print(benchmark.cache_text(cache))
+    cnn = None
+    if args.cnn:
+        from helpers import cnn_benchmark
+
+        print("\nThe digits CNN: one training step, four ways", flush=True)
+        cnn = cnn_benchmark.run(budget_s=args.cnn_budget, threads=args.threads,
+                                progress=lambda line: print(line, flush=True))
+        print(cnn_benchmark.table(cnn))
     if args.json:
         record = {"setup": results.setup, "results": [r.as_dict() for r in results],
                   "skipped": results.skipped}
         if cache is not None:
             record["inductor_cache"] = cache
+        if cnn is not None:
+            record["cnn"] = cnn_benchmark.to_json(cnn)
         args.json.write_text(json.dumps(_clean(record), indent=2) + "\n")
         print(f"\nwrote {args.json}")
     if args.chart:

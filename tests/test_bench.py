@@ -243,9 +243,21 @@ def test_cli_writes_json_with_setup_and_spread_and_compares_runs(tmp_path):
     assert compared.stdout.splitlines()[-1].endswith("| 1×")  # a run against itself
 
 
+def test_cli_times_the_cnn_step_too(tmp_path):
+    out = tmp_path / "results.json"
+    result = _bench("--only", "whole loop (lax.scan)", "--repeats", "2", "--cnn", "--cnn-budget", "0.5",
+                    "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "The digits CNN: one training step, four ways" in result.stdout
+    cnn = json.loads(out.read_text())["cnn"]
+    assert {r["name"] for r in cnn["results"]} == {"pytorch eager", "pytorch compile", "jax.jit", "nnx.jit"}
+
+
 def test_cli_rejects_bad_arguments(tmp_path):
     result = _bench("--device", "xpu")
     assert result.returncode == 2 and "invalid choice: 'xpu'" in result.stderr
+    result = _bench("--cnn", "--cnn-budget", "0")
+    assert result.returncode == 2 and "--cnn-budget must be a positive number" in result.stderr
     not_a_run = tmp_path / "other.json"
     not_a_run.write_text("[]")
     result = _bench("--compare", str(not_a_run), str(not_a_run))
