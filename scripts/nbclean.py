@@ -116,7 +116,7 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
             for output in cell["outputs"]:
                 if output.get("output_type") == "execute_result":
                     output.setdefault("metadata", {})
-    text = _KERNEL_DIR.sub("/tmp/ipykernel_0/", json.dumps(nb))
+    text = _KERNEL_FILE.sub("<cell>", json.dumps(nb))
     return renumber_widgets(json.loads(_renumber_object_ids(text)), name)
 
 
@@ -167,7 +167,9 @@ def figure_alt_text(code: str, heading: str) -> str:
 
 # ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py;
 # the pid changes on every run, the hash does not.
-_KERNEL_DIR = re.compile(r"/tmp/ipykernel_\d+/")
+# A cell's code as the kernel names it in tracebacks ("/tmp/ipykernel_4242/17.py"):
+# noise to a reader, and the pid changes every run.
+_KERNEL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
 
 
 def _coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
