@@ -8,15 +8,13 @@ Parameters use the XOR port's list-of-dicts pytree and stage 6's own
 chapter checks that all three give the same numbers.
 
 On a machine with one CPU, :func:`simulate_cpu_devices` splits it into several
-XLA devices, which must happen before JAX starts; that is why this module
-imports JAX only inside its functions.
+XLA devices, which must happen before JAX runs its first computation; the
+module imports JAX only inside its functions so that importing it starts
+nothing.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import sys
 from functools import partial
 from typing import Any
 
@@ -26,27 +24,27 @@ from .progress import stable_bar
 
 AXIS = "data"  # the name of the mesh axis the batch is split along
 LAYER_SIZES: tuple[int, ...] = (2, 64, 64, 1)
-_FLAG = "--xla_force_host_platform_device_count"
 
 
 def simulate_cpu_devices(count: int) -> None:
-    """Make XLA present the CPU as ``count`` devices; call before the first ``import jax``.
+    """Make JAX present the CPU as ``count`` devices; call before JAX computes anything.
 
-    Adds the flag to ``XLA_FLAGS`` (replacing an earlier count). Raises if JAX
-    has already started, because XLA reads the flag only once.
+    Sets JAX's ``jax_num_cpu_devices`` option (the pinned jax and Colab's 0.7.2
+    both have it; it overrides XLA's older ``--xla_force_host_platform_device_count``
+    flag). The CPU is split once, when JAX starts its backends, so this raises
+    if they are already running.
     """
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 512:
         raise ValueError(f"count must be an integer from 1 to 512, got {count!r}")
-    if "jax" in sys.modules:
-        from jax._src import xla_bridge
+    import jax
 
-        if getattr(xla_bridge, "_backends", None):
-            raise RuntimeError(
-                "JAX has already started, so XLA will not split the CPU any more. "
-                "Restart the kernel and call simulate_cpu_devices() before importing jax."
-            )
-    flags = re.sub(rf"{_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
-    os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_FLAG}={count}"])
+    try:
+        jax.config.update("jax_num_cpu_devices", count)
+    except RuntimeError as error:
+        raise RuntimeError(
+            "JAX has already run a computation, so it will not split the CPU any more. "
+            "Restart the kernel and call simulate_cpu_devices() before anything else uses jax."
+        ) from error
 
 
 def make_spirals(points: int, seed: int = 0, noise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
@@ -130,10 +128,13 @@ def mesh_devices(minimum: int = 2) -> list:
 def data_mesh(devices=None):
     """A one-axis mesh named ``AXIS`` over ``devices`` (default: every device JAX has)."""
     import jax
-    from jax.sharding import Mesh
+    from jax.sharding import AxisType
 
     devices = jax.devices() if devices is None else list(devices)
-    return Mesh(np.array(devices), (AXIS,))
+    # Auto: jit decides how intermediate values are laid out (the default
+    # became Explicit in newer jax); say it, so every version builds the same
+    return jax.make_mesh((len(devices),), (AXIS,), devices=devices,
+                         axis_types=(AxisType.Auto,))
 
 
 def shard_batch(mesh, *arrays):
