@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib.machinery import PathFinder
 from pathlib import Path
 
+from .validate import positive_int
+
 HOST = "127.0.0.1"
 TAIL = 15  # lines of a failing worker's output quoted in the error
 
@@ -143,8 +145,7 @@ def launch(
     Raises :class:`WorkerError` naming the rank and its last lines if a worker
     exits with an error or ``timeout`` seconds pass; all workers are stopped.
     """
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a positive integer, got {processes!r}")
+    positive_int("processes", processes)
     if not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if port is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.port import nnx_weights, port_weights
+from helpers.port import dotted_leaves, nnx_weights, port_weights
 
 
 def copy_layer(torch_layer: Any, nnx_layer: Any) -> None:
@@ -46,7 +46,7 @@ def nnx_arrays(nnx_model: Any) -> dict[str, np.ndarray]:
     from flax import nnx
 
     state = nnx.state(nnx_model, nnx.Any(nnx.Param, nnx.BatchStat))
-    return dict(_flatten(nnx.to_pure_dict(state)))
+    return {path: np.asarray(value) for path, value in dotted_leaves(nnx.to_pure_dict(state))}
 
 
 def torch_arrays(torch_model: Any, names: Mapping[str, str]) -> dict[str, np.ndarray]:
@@ -64,11 +64,3 @@ def max_difference(nnx_model: Any, torch_model: Any, names: Mapping[str, str]) -
         raise ValueError(f"the models hold different tensors: NNX only {sorted(set(ours) - set(theirs))}, "
                          f"PyTorch only {sorted(set(theirs) - set(ours))}")
     return max(float(np.max(np.abs(ours[k] - theirs[k]))) for k in ours)
-
-
-def _flatten(tree: Mapping[Any, Any], prefix: str = ""):
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            yield from _flatten(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", np.asarray(value)

@@ -12,7 +12,7 @@ for. Each error names the key and says what to do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -118,7 +118,7 @@ def port_weights(torch_model: Any, nnx_model: Any, names: Mapping[str, str]) -> 
     weights = nnx_weights(torch_model, names)
     state = nnx.state(nnx_model, nnx.Any(nnx.Param, nnx.BatchStat))  # not Dropout's RNG state
     pure = nnx.to_pure_dict(state)
-    targets = dict(_leaves(pure))
+    targets = dict(dotted_leaves(pure))
     for path, value in weights.items():
         if path not in targets:
             raise PortError(f"the NNX model has no variable {path!r} (from the names mapping); "
@@ -142,11 +142,12 @@ def port_weights(torch_model: Any, nnx_model: Any, names: Mapping[str, str]) -> 
     nnx.update(nnx_model, state)
 
 
-def _leaves(tree: Mapping[Any, Any], prefix: str = ""):
+def dotted_leaves(tree: Mapping[Any, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of nested mappings as ("dotted.path", value): NNX's pure dict, flat."""
     for key, value in tree.items():
         path = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            yield from _leaves(value, path + ".")
+            yield from dotted_leaves(value, path + ".")
         else:
             yield path, value
 

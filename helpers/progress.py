@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .validate import positive_int
+
 
 def stable_bar(total: int, description: str, unit: str) -> Any:
     """A tqdm bar (a widget in Jupyter, text elsewhere) showing count, percentage and a postfix.
@@ -11,8 +13,7 @@ def stable_bar(total: int, description: str, unit: str) -> Any:
     No elapsed time or rate: those change from run to run, and the bar's text
     is stored in the notebook, so regenerating would change it every time.
     """
-    if isinstance(total, bool) or not isinstance(total, int) or total < 1:
-        raise ValueError(f"total must be a positive integer, got {total!r}")
+    positive_int("total", total)
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=description,

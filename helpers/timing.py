@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .validate import positive_int
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -62,8 +64,7 @@ def time_call(fn: Callable[..., Any], *args: Any, repeats: int = 5, **kwargs: An
     """Call ``fn(*args, **kwargs)`` once, then ``repeats`` more times, waiting for each."""
     if not callable(fn):
         raise TypeError(f"time_call needs a callable, got {type(fn).__name__}")
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    positive_int("repeats", repeats)
     first = _timed(fn, args, kwargs)
     steady = tuple(_timed(fn, args, kwargs) for _ in range(repeats))
     return Timing(first_call_s=first, steady_s=steady)

@@ -141,17 +141,17 @@ def jax_logits(graphdef: Any, state: dict[str, Any], images: np.ndarray) -> Any:
 
 def run_epochs(step: Callable, state: Any, split: digits.Split, epochs: range, *,
                seed: int = 0, batch_size: int = 64, on_epoch: Callable | None = None,
-               **loader_options: Any) -> tuple[Any, list[float]]:
+               layout: str = "nhwc", **loader_options: Any) -> tuple[Any, list[float]]:
     """Run ``step`` over the epochs given (e.g. ``range(3, 6)`` to resume after three).
 
     ``step(state, images, labels) -> (state, loss)`` may be JAX or PyTorch;
     images come NHWC for JAX by default (pass ``layout="nchw"`` for PyTorch).
     Returns the final state and the loss of every step.
-    ``on_epoch(epoch, state, losses)`` is called after each epoch (progress, charts).
+    ``on_epoch(epoch, state, losses)`` is called after each epoch (progress, charts);
+    other keyword arguments (``num_workers``, ``context``) go to :func:`loader`.
     """
-    layout = loader_options.pop("layout", "nhwc")
     if layout not in ("nhwc", "nchw"):
-        raise ValueError(f"layout must be 'nhwc' or 'nchw', got {layout!r}")
+        raise ValueError(f"layout must be 'nhwc' (JAX's images) or 'nchw' (PyTorch's), got {layout!r}")
     images = split.nhwc(split.x_train) if layout == "nhwc" else split.x_train
     losses: list[float] = []
     for epoch in epochs:

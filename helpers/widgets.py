@@ -12,6 +12,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from .validate import positive_int
+
 
 def figure_png(fig: Any) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""
@@ -45,8 +47,7 @@ def explorer(draw: Callable[..., Any], controls: dict[str, Any], columns: int = 
 def _check_controls(controls: dict[str, Any], columns: int) -> None:
     if not controls:
         raise ValueError("explorer needs at least one control")
-    if not isinstance(columns, int) or isinstance(columns, bool) or columns < 1:
-        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    positive_int("columns", columns)
     for name, control in controls.items():
         if not hasattr(control, "observe") or not hasattr(control, "value"):
             raise TypeError(f"control {name!r} is not an ipywidgets control: {control!r}")

@@ -31,11 +31,16 @@ PINS = ROOT / "tests" / "colab-stack.txt"
 SHOWN = ("jax", "numpy", "matplotlib", "ipywidgets", "ipykernel", "ipython", "optax")
 
 
+def pinned_versions(path: pathlib.Path = PINS) -> dict[str, str]:
+    """The ``name==version`` lines of a requirements file, as {name: version}."""
+    return dict(re.findall(r"^([\w-]+)==(\S+)", path.read_text(), re.M))
+
+
 def gather(folder: pathlib.Path) -> dict:
     chapters = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
     if not chapters:
         raise SystemExit(f"no chapter reports in {folder}: was the test run with BOOK_COLAB_REPORT={folder}?")
-    pins = dict(re.findall(r"^([\w-]+)==(\S+)", PINS.read_text(), re.M))
+    pins = pinned_versions()
     return {"date": datetime.date.today().isoformat(),
             "versions": {name: pins[name] for name in SHOWN if name in pins},
             "chapters": chapters}

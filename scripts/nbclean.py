@@ -39,6 +39,7 @@ IGNORE_OUTPUT_PREFIX = "# Output varies"  # first line of every nbval-ignore-out
 GPU_CHAPTERS = frozenset({"whole_loop"})
 COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
+
 def _repository() -> str:
     """The book's repository URL, written once, in _config.yml."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -100,6 +101,7 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
     if name in GPU_CHAPTERS:  # what Colab's "Change runtime type" stores
         nb["metadata"].update(json.loads(json.dumps(COLAB_GPU_METADATA)))
     heading = name
+    bootstrap = _first_code_cell(nb)
     for index, cell in enumerate(nb["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
                             if k in CELL_METADATA_KEYS and v}
@@ -108,7 +110,7 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
         elif any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
             cell["metadata"]["mystnb"] = {"image": {"alt": figure_alt_text(source(cell), heading)}}
         cell["id"] = f"c{index:03d}"
-        if cell["cell_type"] == "code" and cell is _first_code_cell(nb):
+        if cell is bootstrap:
             # The bootstrap is folded the same way in every chapter.
             cell["metadata"]["tags"] = sorted({*cell["metadata"].get("tags", []), "hide-input"})
         if cell["cell_type"] == "code":
@@ -121,6 +123,7 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _first_code_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
+    """The bootstrap's place: the notebook's first code cell (None if it has none)."""
     return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
 
 
@@ -165,10 +168,8 @@ def figure_alt_text(code: str, heading: str) -> str:
     return f"Chart: {title}" + (f" ({axes})" if axes else "")
 
 
-# ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py;
-# the pid changes on every run, the hash does not.
-# A cell's code as the kernel names it in tracebacks ("/tmp/ipykernel_4242/17.py"):
-# noise to a reader, and the pid changes every run.
+# ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py
+# in tracebacks: noise to a reader, and the pid changes on every run.
 _KERNEL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
 
 

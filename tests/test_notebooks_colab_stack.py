@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
+import sys
 
 import nbformat
 import pytest
@@ -28,8 +28,11 @@ from alone import assert_ran_alone, run_alone
 from compare_outputs import differences
 from conftest import ROOT, notebooks
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import colab_report  # noqa: E402
+
 LAYER = ROOT / ".venv" / "colab-stack"
-PINS = dict(re.findall(r"^([\w-]+)==(\S+)", (ROOT / "tests" / "colab-stack.txt").read_text(), re.M))
+PINS = colab_report.pinned_versions()  # tests/colab-stack.txt
 EXPECTED_VERSIONS = (PINS["jax"], PINS["ipywidgets"])
 
 

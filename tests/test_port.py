@@ -7,7 +7,7 @@ import pytest
 import torch
 from flax import nnx
 
-from helpers.port import LAYOUTS, PortError, nnx_weights, port_weights
+from helpers.port import LAYOUTS, PortError, dotted_leaves, nnx_weights, port_weights
 
 
 def torch_net() -> torch.nn.Module:
@@ -98,3 +98,9 @@ def test_a_dtype_of_another_kind_is_named_and_float64_is_cast():
     net[1].running_mean = torch.zeros(4, dtype=torch.int64)  # a buffer of another kind
     with pytest.raises(PortError, match=r"dtype mismatch at 'norm.mean'.*float32.*int64"):
         port_weights(net, NnxNet(nnx.Rngs(1)), NAMES)
+
+
+def test_dotted_leaves_flattens_nested_mappings_depth_first():
+    tree = {"conv1": {"kernel": 1, "bias": 2}, "blocks": {0: {"norm": {"scale": 3}}}, "step": 4}
+    assert list(dotted_leaves(tree)) == [("conv1.kernel", 1), ("conv1.bias", 2),
+                                         ("blocks.0.norm.scale", 3), ("step", 4)]

@@ -59,8 +59,13 @@ def test_loader_refuses_bad_options(small, options, message):
 
 
 def test_run_epochs_refuses_an_unknown_layout(small):
-    with pytest.raises(ValueError, match="layout"):
+    with pytest.raises(ValueError, match="layout must be 'nhwc'"):
         training.run_epochs(None, None, small, range(1), layout="nwhc")
+
+
+def test_run_epochs_passes_other_options_to_the_loader(small):
+    with pytest.raises(ValueError, match="fork after JAX"):
+        training.run_epochs(None, None, small, range(1), layout="nchw", num_workers=1, context="fork")
 
 
 def test_checkpoint_resume_is_bitwise(small, tmp_path):

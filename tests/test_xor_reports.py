@@ -54,7 +54,11 @@ def test_timing_rows_project_short_runs_and_need_stage_1(short_runs):
     assert all(r["projected"] for r in rows)
     assert rows[0]["ratio"] == 1.0 and rows[1]["post_ratio"] == pytest.approx(4.154 / 2.432)
     assert rows[1]["seconds"] == pytest.approx(short_runs[6].seconds * 10_000 / 30)
-    assert report.timing_table(short_runs).count("(projected)") == 2
+    table = report.timing_table(short_runs).splitlines()
+    assert sum("(projected)" in line for line in table) == 2
+    assert table[0].endswith("| the post's run | the post's, × faster than stage 1 (>1 means faster)")
+    assert table[1].startswith("1 | ") and table[1].endswith("| 1×")  # the reference
+    assert table[2].endswith("| 2.43 s | 1.71×")  # the post's stage 6: 4.154 s / 2.432 s
     with pytest.raises(ValueError, match="include a run of stage 1"):
         report.timing_rows({6: short_runs[6]})
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -12,6 +9,8 @@ import torch
 import torch._dynamo as dynamo
 from torch._dynamo.utils import counters
 
+from .. import native_output
+from ..validate import positive_int
 from . import stage7_torch_compile as stage7
 from .problem import LEARNING_RATE, SAMPLES, SEED
 
@@ -118,8 +117,7 @@ def aot_graph_counts(epochs: int = 3) -> AotCounts:
     under ``torch.no_grad()``. Dynamo splits the function the same way
     whatever the backend, so the counts describe the ``@torch.compile`` step.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs)
     from collections import Counter
 
     from torch._dynamo.backends.common import aot_autograd
@@ -154,36 +152,13 @@ def aot_graph_counts(epochs: int = 3) -> AotCounts:
     return AotCounts(dict(compiled), dict(runs), epochs * len(SAMPLES))
 
 
-@contextlib.contextmanager
-def _native_output_silenced():
-    """Send file descriptors 1 and 2 to /dev/null for a while.
-
-    The profiler's native code prints start and stop lines, with timestamps,
-    straight to the process's output, which a notebook would store.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
-
-
 def profile_epoch(rows: int = 8):
     """torch.profiler's table for one warm epoch of stage 7, by self CPU time.
 
     Returns ``(table, names)``: the first ``rows`` rows as text, and every event
     name recorded with its number of calls (for checks that do not depend on the order).
     """
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise ValueError(f"rows must be a positive integer, got {rows!r}")
+    positive_int("rows", rows)
     from torch.profiler import ProfilerActivity, profile
 
     torch.manual_seed(SEED)
@@ -192,7 +167,7 @@ def profile_epoch(rows: int = 8):
     for _ in range(2):  # warm up: compile, and the recompile once .grad exists
         for x, y in data:
             stage7.train_step(params, x, y, LEARNING_RATE).item()
-    with _native_output_silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
+    with native_output.silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
         for x, y in data:
             stage7.train_step(params, x, y, LEARNING_RATE).item()
     events = prof.key_averages()

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ..timing import wait_for
+from ..validate import positive_int
 from . import stage4_jax_eager, stage5_jax_jit_pieces, stage6_jax_jit_step
 from .problem import LEARNING_RATE, SAMPLES, SEED
 
@@ -29,8 +30,7 @@ def step_breakdown(stage: int, epochs: int = 50) -> dict[str, float]:
     """
     if stage not in _MODULES:
         raise ValueError(f"step_breakdown covers the JAX stages {sorted(_MODULES)}, got {stage!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs)
     module = _MODULES[stage]
     params = _initial_params(module)
     totals: Counter[str] = Counter()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..show import Table
+from ..timing import faster_header, format_ratio
 from .post_figures import post_predictions, post_seconds, post_table
 from .problem import EPOCHS, SAMPLES
 from .stages import STAGES, StageRun
@@ -82,12 +83,13 @@ def timing_table(runs: Mapping[int, StageRun]) -> str:
     Columns are separated by " | " without padding around the numbers, so the
     layout does not shift when a timing has more digits.
     """
-    lines = ["stage | framework | this run, 10,000 epochs | × faster than stage 1 "
-             "| post | × faster than stage 1"]
+    faster = faster_header("stage 1")
+    lines = [f"stage | framework | this run, 10,000 epochs | {faster} | the post's run | "
+             f"the post's, {faster}"]
     for r in timing_rows(runs):
         here = f"{r['seconds']:.2f} s" + (" (projected)" if r["projected"] else "")
-        lines.append(f"{r['stage']} | {r['framework']} | {here} | {r['ratio']:.2f}× | "
-                     f"{r['post_seconds']:.2f} s | {r['post_ratio']:.2f}×")
+        lines.append(f"{r['stage']} | {r['framework']} | {here} | {format_ratio(r['ratio'])} | "
+                     f"{r['post_seconds']:.2f} s | {format_ratio(r['post_ratio'])}")
     return Table("\n".join(lines))
 
 

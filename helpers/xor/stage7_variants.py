@@ -19,6 +19,8 @@ import torch._dynamo as dynamo
 from torch._dynamo.utils import counters
 
 from ..show import Table
+from ..timing import faster_header, format_ratio
+from ..validate import positive_int
 from . import stage1_torch_nn as stage1
 from . import stage7_torch_compile as stage7
 from .problem import LEARNING_RATE, SAMPLES, SEED
@@ -123,11 +125,6 @@ def _graph_breaks() -> int:
     return sum(counters["graph_break"].values())
 
 
-def _check_count(label: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{label} must be a positive integer, got {value!r}")
-
-
 def _compiled_for(variant: Variant) -> tuple[int, int]:
     """(graphs, graph breaks) for one variant alone: caches cleared, two epochs."""
     dynamo.reset()
@@ -158,8 +155,8 @@ def measure_all(epochs_per_repeat: int = 250, repeats: int = 5, progress: bool =
     if unknown or not names:
         raise ValueError(f"unknown variant {unknown[0] if unknown else names!r}: pick from "
                          f"{list(VARIANTS)}")
-    _check_count("epochs_per_repeat", epochs_per_repeat)
-    _check_count("repeats", repeats)
+    positive_int("epochs_per_repeat", epochs_per_repeat)
+    positive_int("repeats", repeats)
     from ..progress import stable_bar
 
     bar = stable_bar(len(names) * (repeats + 1), "stage 7 variants", "steps") \
@@ -213,14 +210,14 @@ def table(results: list[VariantResult]) -> str:
     if base is None:
         raise ValueError("include the 'stage 1, eager' result: ratios are "
                          "relative to it")
-    lines = ["variant | graphs | breaks | median per epoch | range "
-             "| × faster than stage 1"]
+    lines = ["variant | graphs | breaks | median per epoch | range | "
+             + faster_header("stage 1")]
     for r in results:
         low, high = min(r.seconds_per_epoch), max(r.seconds_per_epoch)
         lines.append(
             f"{r.name} | {r.graphs} | {r.graph_breaks} | "
             f"{_ms(r.median)} | {_ms(low)} to {_ms(high)} | "
-            f"{base.median / r.median:.2f}×")
+            f"{format_ratio(base.median / r.median)}")
     return Table("\n".join(lines))
 
 

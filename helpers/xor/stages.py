@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..progress import stable_bar
+from ..validate import positive_int
 from .problem import EPOCHS, SAMPLES
 from .record import EpochLog, Trained
 
@@ -70,8 +71,7 @@ def run(stage: int, epochs: int = EPOCHS, *, echo: bool = True, progress: bool =
     ``echo`` prints the loss table live; ``progress`` shows a progress bar.
     """
     check_stage(stage)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs)
     code = module(stage)
     bar = stable_bar(epochs, f"stage {stage}", "epochs") if progress else None
     log = EpochLog(echo=echo, progress=bar)

@@ -15,15 +15,14 @@ unrolls a ``for`` loop (``loop_of_epochs``), and only the experimental
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager
 from functools import cache
 
 import numpy as np
 import torch
 from torch.func import functional_call, grad_and_value, vmap
 
+from .. import native_output
+from ..validate import positive_int
 from .problem import LEARNING_RATE, SAMPLES, SEED
 from .stage1_torch_nn import XorNet
 
@@ -64,7 +63,7 @@ def compiled_epoch():
 def train(epochs: int, compiled: bool = True, seed: int = SEED,
           learning_rate: float = LEARNING_RATE) -> tuple[dict, np.ndarray]:
     """Train one network; return (params, mean loss per epoch). Syncs once, at the end."""
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     step = compiled_epoch() if compiled else epoch
     params, (xs, ys) = init_params(seed), data()
     means = []
@@ -98,8 +97,8 @@ def train_blocks(epochs: int, per_call: int = 5, seed: int = SEED,
     ``cpp_wrapper=True`` runs every epoch through the ``cpp_wrapper`` build of
     the compiled epoch instead. One sync, at the end.
     """
-    _check_epochs(epochs)
-    _check_epochs(per_call)
+    positive_int("epochs", epochs)
+    positive_int("per_call", per_call)
     params, (xs, ys) = init_params(seed), data()
     block, single = compiled_epochs(backend), compiled_epoch()
     if cpp_wrapper:
@@ -127,29 +126,15 @@ def profile_compiled_epoch(epochs: int = 100, seed: int = SEED) -> list[tuple[st
     """
     from torch.profiler import ProfilerActivity, profile
 
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     step, (xs, ys), params = compiled_epoch(), data(), init_params(seed)
     params, _ = step(params, xs, ys, LEARNING_RATE)  # compiled before profiling
-    with _stderr_silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
+    with native_output.silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(epochs):
             params, _ = step(params, xs, ys, LEARNING_RATE)
     rows = [(e.key, e.count / epochs, e.self_cpu_time_total * 1e-6 / epochs)
             for e in prof.key_averages()]
     return sorted(rows, key=lambda row: -row[2])
-
-
-@contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 to /dev/null for a while: the profiler's C++ start/stop lines."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def loop_of_epochs(params, xs, ys, learning_rate, epochs: int):
@@ -198,7 +183,7 @@ def train_scan(epochs: int, seed: int = SEED, learning_rate: float = LEARNING_RA
     Raises RuntimeError, saying which version is installed, where this torch lacks the
     experimental scan (it is private API: ``torch._higher_order_ops``).
     """
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     available, why = scan_available()
     if not available:
         raise RuntimeError(f"{why}; the whole-loop PyTorch variant needs a newer torch (2.13 works)")
@@ -210,7 +195,7 @@ def train_scan(epochs: int, seed: int = SEED, learning_rate: float = LEARNING_RA
 
 def train_many(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
     """Train one network per seed at once with ``torch.func.vmap``; mean loss per epoch each."""
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     params, (xs, ys) = stacked_params(seeds), data()
     batched_epoch = vmap(epoch, in_dims=(0, None, None, None))
     means = []
@@ -237,7 +222,7 @@ def compiled_vmapped_epoch():
 
 def train_many_compiled(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
     """``train_many`` with the vmapped epoch compiled as one graph; same losses, one sync."""
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     params, (xs, ys) = stacked_params(seeds), data()
     step = compiled_vmapped_epoch()
     means = []
@@ -247,7 +232,8 @@ def train_many_compiled(seeds, epochs: int, learning_rate: float = LEARNING_RATE
     return torch.stack(means, dim=1).cpu().numpy()
 
 
-def batched_sample_step(weights, x, y, learning_rate):
+def batched_sample_step(weights: dict[str, torch.Tensor], x: torch.Tensor,
+                        y: torch.Tensor, learning_rate: float) -> torch.Tensor:
     """One SGD update of every network on one sample, by hand: stacked weights and ``bmm``.
 
     ``weights`` holds ``XorNet``'s parameters stacked per network (``requires_grad``).
@@ -271,7 +257,7 @@ def batched_sample_step(weights, x, y, learning_rate):
 
 def train_many_batched(seeds, epochs: int, learning_rate: float = LEARNING_RATE) -> np.ndarray:
     """Train one network per seed as one hand-batched ensemble; mean loss per epoch each."""
-    _check_epochs(epochs)
+    positive_int("epochs", epochs)
     weights = {k: v.requires_grad_() for k, v in stacked_params(seeds).items()}
     xs, ys = data()
     means = []
@@ -280,8 +266,3 @@ def train_many_batched(seeds, epochs: int, learning_rate: float = LEARNING_RATE)
                   for i in range(xs.shape[0])]
         means.append(torch.stack(losses).mean(dim=0))
     return torch.stack(means, dim=1).cpu().numpy()
-
-
-def _check_epochs(epochs: object) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
