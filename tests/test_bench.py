@@ -7,11 +7,14 @@ import subprocess
 import sys
 import time
 
+import jax
 import numpy as np
 import pytest
 
 from helpers.xor import benchmark, compiled, post_figures, stages, torch_fast
 from helpers.xor.problem import EPOCHS, LEARNING_RATE, SEED
+
+XOR = compiled.data()  # the four samples, passed to every compiled call
 
 
 @pytest.fixture(scope="module")
@@ -20,21 +23,21 @@ def stage_runs():
 
 
 def test_whole_loop_prints_the_posts_table():
-    _, losses = compiled.train(compiled.init_params(SEED), LEARNING_RATE, EPOCHS)
+    _, losses = compiled.train(compiled.init_params(SEED), *XOR, LEARNING_RATE, EPOCHS)
     printed = {e: round(float(losses[e]), 6) for e in range(0, EPOCHS, 1000)}
     assert printed == post_figures.post_table(6)
 
 
 def test_whole_loop_follows_stage_6(stage_runs):
-    _, losses = compiled.train(compiled.init_params(SEED), LEARNING_RATE, 200)
+    _, losses = compiled.train(compiled.init_params(SEED), *XOR, LEARNING_RATE, 200)
     np.testing.assert_allclose(losses, stage_runs[6].log.means, rtol=1e-6)
 
 
 def test_vmapped_networks_match_single_runs():
     seeds = [SEED, 3, 11]
-    _, many = compiled.train_many(compiled.stack_params(seeds), np.full(3, LEARNING_RATE), 300)
+    _, many = compiled.train_many(compiled.stack_params(seeds), *XOR, np.full(3, LEARNING_RATE), 300)
     for row, seed in zip(np.asarray(many), seeds):
-        _, single = compiled.train(compiled.init_params(seed), LEARNING_RATE, 300)
+        _, single = compiled.train(compiled.init_params(seed), *XOR, LEARNING_RATE, 300)
         np.testing.assert_allclose(row, single, atol=1e-6)
 
 
@@ -43,6 +46,14 @@ def test_epochs_to_reach():
     assert compiled.epochs_to_reach(losses, 0.01).tolist() == [2, -1]
     with pytest.raises(ValueError, match="at least one seed"):
         compiled.stack_params([])
+
+
+def test_stacked_params_are_the_single_inits_stacked():
+    stacked = compiled.stack_params([SEED, 0, 7])
+    for index, seed in enumerate([SEED, 0, 7]):
+        single = compiled.init_params(seed)
+        for got, want in zip(jax.tree.leaves(stacked), jax.tree.leaves(single)):
+            np.testing.assert_array_equal(got[index], want)
 
 
 def test_functional_pytorch_follows_stage_2(stage_runs):
@@ -166,7 +177,7 @@ def _reference_final_loss(name: str, epochs: int) -> float:
         seed = 0 if "x1024" in name else SEED
         return float(torch_fast.train(epochs, compiled=False, seed=seed)[1][-1])
     seed = 0 if "1024" in name else SEED
-    return float(compiled.train(compiled.init_params(seed), LEARNING_RATE, epochs)[1][-1])
+    return float(compiled.train(compiled.init_params(seed), *XOR, LEARNING_RATE, epochs)[1][-1])
 
 
 @pytest.mark.parametrize("variant", benchmark.VARIANTS, ids=lambda v: v.name)
@@ -274,17 +285,17 @@ def test_run_all_accepts_several_name_filters():
 
 def test_jax_control_loops_over_one_jitted_epoch_and_matches_the_whole_loop():
     params = compiled.init_params(SEED)
-    _, whole = compiled.train(params, LEARNING_RATE, 200)
-    _, per_epoch = compiled.train_per_epoch(params, LEARNING_RATE, 200)
+    _, whole = compiled.train(params, *XOR, LEARNING_RATE, 200)
+    _, per_epoch = compiled.train_per_epoch(params, *XOR, LEARNING_RATE, 200)
     np.testing.assert_allclose(per_epoch, whole, rtol=1e-6)
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
-        compiled.train_per_epoch(params, LEARNING_RATE, 0)
+        compiled.train_per_epoch(params, *XOR, LEARNING_RATE, 0)
 
 
 def test_hlo_op_counts_see_the_epochs_loop():
     params = compiled.init_params(SEED)
-    one = compiled.hlo_op_counts(compiled.one_epoch.lower(params, LEARNING_RATE).compile().as_text())
-    whole = compiled.hlo_op_counts(compiled.train.lower(params, LEARNING_RATE, 10).compile().as_text())
+    one = compiled.hlo_op_counts(compiled.one_epoch.lower(params, *XOR, LEARNING_RATE).compile().as_text())
+    whole = compiled.hlo_op_counts(compiled.train.lower(params, *XOR, LEARNING_RATE, 10).compile().as_text())
     assert one["while"] == 1 and whole["while"] == 2  # the samples' scan; and the epochs' scan
     assert one["fusion"] >= 1 and one["dot"] >= 1
     assert compiled.hlo_op_counts("ENTRY %main {\n  ROOT %t = (f32[]) tuple(f32[] %p)\n}") == {"tuple": 1}
@@ -294,7 +305,7 @@ def test_several_epochs_per_compiled_call_follow_stage_2(stage_runs):
     """Two blocks of two unrolled epochs, then one left over (Dynamo's graph, run without Inductor)."""
     _, means = torch_fast.train_blocks(5, per_call=2, backend="eager")
     np.testing.assert_allclose(means, stage_runs[2].log.means[:5], rtol=1e-6)
-    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+    with pytest.raises(ValueError, match="per_call must be a positive integer"):
         torch_fast.train_blocks(5, per_call=0)
 
 

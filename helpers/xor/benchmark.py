@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..show import Table
 from ..timing import faster_header, format_ratio, format_seconds, wait_for
+from ..validate import positive_int
 from .problem import EPOCHS, LEARNING_RATE, SEED
 
 MIN_REPEATS = 5  # steady calls per variant, at least (3 for calls over SLOW_CALL_SECONDS)
@@ -156,10 +157,10 @@ def _stage(number: int) -> Callable[[int, int], Callable[[], float]]:
 def _jax_scan(epochs: int, networks: int) -> Callable[[], float]:
     from . import compiled
 
-    params = compiled.init_params(SEED)
+    params, (xs, ys) = compiled.init_params(SEED), compiled.data()
 
     def call() -> float:
-        return float(wait_for(compiled.train(params, LEARNING_RATE, epochs))[1][-1])
+        return float(wait_for(compiled.train(params, xs, ys, LEARNING_RATE, epochs))[1][-1])
 
     return call
 
@@ -169,9 +170,10 @@ def _jax_args(networks: int):
 
     from . import compiled
 
+    xs, ys = compiled.data()
     if networks == 1:
-        return compiled.train, (compiled.init_params(SEED), LEARNING_RATE)
-    return compiled.train_many, (compiled.stack_params(range(networks)),
+        return compiled.train, (compiled.init_params(SEED), xs, ys, LEARNING_RATE)
+    return compiled.train_many, (compiled.stack_params(range(networks)), xs, ys,
                                  jnp.full(networks, LEARNING_RATE))
 
 
@@ -191,7 +193,7 @@ def _jax_aot(epochs: int, networks: int) -> tuple[float, float]:
         return body(*args)
 
     start = time.perf_counter()
-    lowered = jax.jit(fresh, static_argnums=2).lower(*args, epochs)
+    lowered = jax.jit(fresh, static_argnums=len(args)).lower(*args, epochs)
     lowered_at = time.perf_counter()
     lowered.compile()
     return lowered_at - start, time.perf_counter() - lowered_at
@@ -209,10 +211,12 @@ def _jax_vmap(epochs: int, networks: int) -> Callable[[], float]:
 def _jax_sequential(epochs: int, networks: int) -> Callable[[], float]:
     from . import compiled
 
-    starts = [compiled.init_params(seed) for seed in range(networks)]
+    starts = [compiled.init_params(seed) for seed in range(networks)]  # one network at a time
+    xs, ys = compiled.data()
 
     def call() -> float:
-        last = [float(wait_for(compiled.train(p, LEARNING_RATE, epochs))[1][-1]) for p in starts]
+        last = [float(wait_for(compiled.train(p, xs, ys, LEARNING_RATE, epochs))[1][-1])
+                for p in starts]
         return last[0]
 
     return call
@@ -233,10 +237,10 @@ def _torch_functional(compile_epoch: bool) -> Callable[[int, int], Callable[[], 
 def _jax_per_epoch(epochs: int, networks: int) -> Callable[[], float]:
     from . import compiled
 
-    params = compiled.init_params(SEED)
+    params, (xs, ys) = compiled.init_params(SEED), compiled.data()
 
     def call() -> float:
-        return float(wait_for(compiled.train_per_epoch(params, LEARNING_RATE, epochs))[1][-1])
+        return float(wait_for(compiled.train_per_epoch(params, xs, ys, LEARNING_RATE, epochs))[1][-1])
 
     return call
 
@@ -369,9 +373,7 @@ def setup(threads: int | None = None) -> dict:
     import torch
 
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
-        torch.set_num_threads(threads)
+        torch.set_num_threads(positive_int("threads", threads))
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
@@ -390,11 +392,6 @@ def setup(threads: int | None = None) -> dict:
                     "note": "XLA's CPU thread pool uses the usable CPUs (cpus_usable) unless "
                             "XLA_FLAGS says otherwise"},
     }
-
-
-def _check_positive(name: str, value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _time(call: Callable[[], float]) -> tuple[float, float]:
@@ -419,7 +416,8 @@ def run_variants(plan: Sequence[tuple[Variant, int, int | None]], repeats: int |
     call slower than :data:`SLOW_CALL_SECONDS`) to :data:`MAX_REPEATS`. A variant
     with ``available`` may fail: it is left out and recorded in ``skipped``.
     """
-    _check_positive("repeats", repeats)
+    if repeats is not None:
+        positive_int("repeats", repeats)
     if not budget_s > 0:
         raise ValueError(f"budget_s must be a positive number of seconds, got {budget_s!r}")
     say = progress or (lambda line: None)
@@ -429,7 +427,7 @@ def run_variants(plan: Sequence[tuple[Variant, int, int | None]], repeats: int |
         bad = isinstance(networks, bool) or not isinstance(networks, int)
         if bad or not 1 <= networks <= variant.networks:
             raise ValueError(f"networks must be an integer from 1 to {variant.networks}, got {networks!r}")
-        _check_positive("epochs", epochs)
+        positive_int("epochs", epochs)
         jobs.append({"variant": variant, "epochs": epochs, "networks": networks, "times": []})
     progress_bar = None
     if bar:

@@ -4,6 +4,9 @@
 samples, one SGD update each, exactly as stage 6 does. The update is stage 6's
 own ``mse`` and ``sgd_step``, so the two cannot drift apart. ``jax.vmap``
 then trains many networks (one per seed, or per learning rate) at once.
+
+The samples are arguments, not constants baked into the compiled program, as
+in ``torch_fast``: the same executable would train on any four samples.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..validate import positive_int
 from . import stage6_jax_jit_step as stage6
 from .problem import SAMPLES
 
@@ -25,10 +29,12 @@ def init_params(seed: int, hidden: int = 2) -> list[dict[str, jax.Array]]:
     return [stage6.init_layer(key_1, 2, hidden), stage6.init_layer(key_2, hidden, 1)]
 
 
-def _epoch_losses(params, learning_rate, epochs):
-    xs = jnp.array([x for x, _ in SAMPLES])
-    ys = jnp.array([y for _, y in SAMPLES])
+def data() -> tuple[jax.Array, jax.Array]:
+    """The four XOR samples as arrays: inputs (4, 2) and targets (4,)."""
+    return jnp.array([x for x, _ in SAMPLES]), jnp.array([y for _, y in SAMPLES])
 
+
+def _epoch_losses(params, xs, ys, learning_rate, epochs):
     def one_sample(params, sample):
         loss, grads = jax.value_and_grad(stage6.mse)(params, *sample)
         return stage6.sgd_step(params, grads, learning_rate), loss
@@ -40,39 +46,42 @@ def _epoch_losses(params, learning_rate, epochs):
     return jax.lax.scan(one_epoch, params, None, length=epochs)
 
 
-@partial(jax.jit, static_argnums=2)
-def train(params, learning_rate, epochs: int):
+@partial(jax.jit, static_argnums=4)
+def train(params, xs, ys, learning_rate, epochs: int):
     """Train for ``epochs`` epochs in one compiled call; return (params, mean loss per epoch)."""
-    return _epoch_losses(params, learning_rate, epochs)
+    return _epoch_losses(params, xs, ys, learning_rate, epochs)
 
 
-@partial(jax.jit, static_argnums=2)
-def train_many(stacked_params, learning_rates, epochs: int):
-    """``train`` for a batch of networks: parameters stacked on a leading axis, one rate each."""
-    return jax.vmap(_epoch_losses, in_axes=(0, 0, None))(stacked_params, learning_rates, epochs)
+@partial(jax.jit, static_argnums=4)
+def train_many(stacked_params, xs, ys, learning_rates, epochs: int):
+    """``train`` for a batch of networks: parameters stacked on a leading axis, one rate each.
+
+    Every network trains on the same samples (``in_axes`` None for them).
+    """
+    many = jax.vmap(_epoch_losses, in_axes=(0, None, None, 0, None))
+    return many(stacked_params, xs, ys, learning_rates, epochs)
 
 
 @jax.jit
-def one_epoch(params, learning_rate):
+def one_epoch(params, xs, ys, learning_rate):
     """One epoch per compiled call (the inner scan over the four samples); (params, mean loss).
 
     The control for the whole loop: the same compiled body as ``train``'s, but
     called from a Python loop once per epoch, as PyTorch's compiled epoch is.
     """
-    params, means = _epoch_losses(params, learning_rate, 1)
+    params, means = _epoch_losses(params, xs, ys, learning_rate, 1)
     return params, means[0]
 
 
-def train_per_epoch(params, learning_rate, epochs: int):
+def train_per_epoch(params, xs, ys, learning_rate, epochs: int):
     """``train`` with the loop over epochs in Python: one dispatch of ``one_epoch`` per epoch.
 
     The losses stay on the device and are gathered once, at the end (one sync).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs)
     means = []
     for _ in range(epochs):
-        params, mean = one_epoch(params, learning_rate)
+        params, mean = one_epoch(params, xs, ys, learning_rate)
         means.append(mean)
     return params, jnp.stack(means)
 
@@ -91,11 +100,15 @@ def hlo_op_counts(compiled_text: str) -> dict[str, int]:
 
 
 def stack_params(seeds, hidden: int = 2):
-    """Initial parameters for each seed, stacked leaf by leaf on a new leading axis."""
-    seeds = list(seeds)
-    if not seeds:
+    """Initial parameters for each seed, stacked leaf by leaf on a new leading axis.
+
+    One ``vmap``-ed call of ``init_params`` over the seeds rather than a Python
+    loop of calls: the same numbers (a test checks), one dispatch.
+    """
+    seeds = jnp.asarray(list(seeds), dtype=jnp.uint32)
+    if seeds.size == 0:
         raise ValueError("stack_params needs at least one seed")
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *[init_params(s, hidden) for s in seeds])
+    return jax.vmap(init_params, in_axes=(0, None))(seeds, hidden)
 
 
 def epochs_to_reach(losses, threshold: float = 0.01) -> np.ndarray:

@@ -25,7 +25,8 @@ def train(learning_rate: float = 0.1, epochs: int = 10_000, seed: int = 42,
     _check("epochs", epochs, (int,), 1, 1_000_000)
     _check("seed", seed, (int,), 0, 2**31 - 1)
     _check("hidden", hidden, (int,), 1, 64)
-    params, losses = compiled.train(compiled.init_params(seed, hidden), float(learning_rate), epochs)
+    params, losses = compiled.train(compiled.init_params(seed, hidden), *compiled.data(),
+                                    float(learning_rate), epochs)
     return params, np.asarray(losses)
 
 
