@@ -15,8 +15,9 @@ class EpochLog:
 
     Every stage calls ``log(epoch, losses)`` once per epoch with the four losses
     it measured *during* that epoch (each before its own update). That mean is
-    what the post prints as "Loss at epoch N". The table lines are printed live
-    as training runs, and an optional progress bar is advanced.
+    what the post prints as "Loss at epoch N". With ``echo`` the table lines are
+    printed live as training runs, as the post's scripts print them; an
+    optional progress bar is advanced.
     """
 
     log_every: int = LOG_EVERY
