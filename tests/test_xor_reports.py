@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
@@ -86,6 +87,42 @@ def test_step_breakdown_covers_jax_stages_only():
 
 def test_loop_fixes_change_speed_not_results():
     assert profile.same_result_for_every_loop(epochs=5)
+
+
+def test_time_interleaved_warms_then_runs_each_loop_in_turn():
+    calls = []
+
+    def loop(name):
+        def run(params, epochs):
+            calls.append((name, epochs))
+            return params
+        return run
+
+    timed = profile.time_interleaved({"a": loop("a"), "b": loop("b")}, epochs=3, repeats=2)
+    assert calls == [("a", 1), ("b", 1), ("a", 3), ("b", 3), ("a", 3), ("b", 3)]
+    assert list(timed) == ["a", "b"]
+    for median, fastest, slowest in timed.values():
+        assert fastest <= median <= slowest
+
+
+@pytest.mark.parametrize("arguments", [{"epochs": 0}, {"epochs": 2.0}, {"epochs": 1, "repeats": True}])
+def test_time_interleaved_needs_positive_counts(arguments):
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        profile.time_interleaved(profile.LOOPS, **arguments)
+
+
+def test_gradient_controls_train_the_same_network():
+    """Stages 4 to 6 and the control differ in where the gradient is computed, not in what it is."""
+    assert list(profile.GRADIENT_CONTROLS) == [
+        "stage 4: all eager", "stage 5: grad of a jitted mse",
+        "control: jit(value_and_grad), update apart", "stage 6: one jitted step"]
+    start = profile._initial_params(stages.module(6))
+    reference, _ = profile.loop_no_sync(start, 3)
+    for name, loop in profile.GRADIENT_CONTROLS.items():
+        ended = loop(start, 3)
+        # rtol 1e-6: eager and jitted float32 may round differently (XLA fusion)
+        for a, b in zip(jax.tree.leaves(ended), jax.tree.leaves(reference)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=name)
 
 
 def test_compile_report_needs_two_calls():

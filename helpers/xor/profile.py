@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -91,16 +93,27 @@ LOOPS = {"as written": loop_as_written, "inputs converted once": loop_inputs_onc
          "and no .item() per step": loop_no_sync}
 
 
-def time_loops(epochs: int = 500) -> dict[str, float]:
-    """Seconds per epoch of each stage-6 loop variant, after a warm-up call."""
-    results = {}
-    for name, loop in LOOPS.items():
-        params = _initial_params(stage6_jax_jit_step)
-        loop(params, 1)
-        start = time.perf_counter()
-        wait_for(loop(params, epochs))
-        results[name] = (time.perf_counter() - start) / epochs
-    return results
+def time_interleaved(loops: Mapping[str, Callable], epochs: int,
+                     repeats: int = 5) -> dict[str, tuple[float, float, float]]:
+    """Seconds per epoch of each loop: (median, fastest, slowest) over ``repeats`` rounds.
+
+    Each ``loop(params, epochs)`` starts from stage 6's initial parameters. Every
+    loop is called once to warm up (compilation is not timed); then each round
+    calls every loop once, in turn, so that a change in the machine's load falls
+    on all of them alike.
+    """
+    positive_int("epochs", epochs)
+    positive_int("repeats", repeats)
+    for loop in loops.values():
+        wait_for(loop(_initial_params(stage6_jax_jit_step), 1))
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(repeats):
+        for name, loop in loops.items():
+            params = _initial_params(stage6_jax_jit_step)
+            start = time.perf_counter()
+            wait_for(loop(params, epochs))
+            times[name].append((time.perf_counter() - start) / epochs)
+    return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
 
 
 def same_result_for_every_loop(epochs: int = 20) -> bool:
@@ -108,6 +121,44 @@ def same_result_for_every_loop(epochs: int = 20) -> bool:
     ends = [jax.tree.leaves(loop(_initial_params(stage6_jax_jit_step), epochs)[0])
             for loop in LOOPS.values()]
     return all(bool(jnp.array_equal(a, b)) for other in ends[1:] for a, b in zip(ends[0], other))
+
+
+# A control for stages 4 to 6: the same training with the inputs converted once
+# and no .item(), so that only where the gradient is computed changes.
+
+def _pieces(value_and_grad, sgd_step):
+    """A loop over epochs that computes each step as two calls: the gradient, then the update."""
+    def loop(params, epochs):
+        data = [(jnp.array(x), jnp.array(y)) for x, y in SAMPLES]
+        for _ in range(epochs):
+            for x, y in data:
+                _, grads = value_and_grad(params, x, y)
+                params = sgd_step(params, grads, LEARNING_RATE)
+        return params
+    return loop
+
+
+def _one_step(params, epochs):
+    """Stage 6: the loss, the gradient and the update in one jitted call per step."""
+    data = [(jnp.array(x), jnp.array(y)) for x, y in SAMPLES]
+    for _ in range(epochs):
+        for x, y in data:
+            params, _ = stage6_jax_jit_step.train_step(params, x, y, LEARNING_RATE)
+    return params
+
+
+# Against stage 5, the control changes only where the differentiation happens
+# (traced once and compiled, not redone in Python on every call); against
+# stage 6, only the number of compiled calls per step (two, not one).
+GRADIENT_CONTROLS = {
+    "stage 4: all eager": _pieces(jax.value_and_grad(stage4_jax_eager.mse),
+                                  stage4_jax_eager.sgd_step),
+    "stage 5: grad of a jitted mse": _pieces(jax.value_and_grad(stage5_jax_jit_pieces.mse),
+                                             stage5_jax_jit_pieces.sgd_step),
+    "control: jit(value_and_grad), update apart": _pieces(
+        jax.jit(jax.value_and_grad(stage5_jax_jit_pieces.mse)), stage5_jax_jit_pieces.sgd_step),
+    "stage 6: one jitted step": _one_step,
+}
 
 
 def first_call_seconds() -> float:
