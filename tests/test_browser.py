@@ -8,7 +8,7 @@ page's notebook in the repository, and every internal link resolving.
 Needs Debian's ``chromium`` (``scripts/install_browser.sh``, which ``make test``
 and ``.ci/run`` call) and the ``playwright`` package; skips with the reason when
 either is missing. Set ``BOOK_SCREENSHOTS=DIR`` to keep a full-page screenshot
-of each page.
+of each page at each width (and in dark mode, for pages with figures or widgets).
 """
 
 from __future__ import annotations
@@ -220,6 +220,20 @@ MEASURE = """(blocks) => {
 }"""
 
 
+def _screenshots(page, folder: pathlib.Path, stem: str) -> None:
+    """A full-page screenshot; for a page with figures or widgets, one in dark mode too."""
+    folder.mkdir(parents=True, exist_ok=True)
+    widgets = page.locator("script[type='application/vnd.jupyter.widget-view+json']").count()
+    if widgets:
+        page.wait_for_selector("div.cell_output .jupyter-widgets", timeout=20_000)
+    page.screenshot(path=str(folder / f"{stem}.png"), full_page=True)
+    if widgets or page.locator("div.cell_output img").count():
+        # The theme switches live on this attribute, as its light/dark button does.
+        page.evaluate("document.documentElement.dataset.theme = 'dark'")
+        page.screenshot(path=str(folder / f"{stem}-dark.png"), full_page=True)
+        page.evaluate("document.documentElement.dataset.theme = 'light'")
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page_name", PAGES)
 def test_page_is_legible(page_name, width, server, browser):
@@ -229,9 +243,8 @@ def test_page_is_legible(page_name, width, server, browser):
                if urllib.parse.urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort())
     page.goto(urllib.parse.urljoin(server, page_name + ".html"), wait_until="networkidle")
     if os.environ.get("BOOK_SCREENSHOTS"):
-        folder = pathlib.Path(os.environ["BOOK_SCREENSHOTS"])
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{page_name.replace('/', '_')}-{width}.png"), full_page=True)
+        _screenshots(page, pathlib.Path(os.environ["BOOK_SCREENSHOTS"]),
+                     f"{page_name.replace('/', '_')}-{width}")
     found = page.evaluate(MEASURE, BLOCKS[width])
     context.close()
     problems = []

@@ -1,7 +1,8 @@
-"""Sphinx extension: the book's stylesheet, and two fixes for errors every page logged in the browser.
+"""Sphinx extension: the book's stylesheet, and fixes for what the theme puts on every page.
 
 - ``static/book.css`` makes outputs wrap at the column, tables fit it, and
-  figures stay undimmed in dark mode (tests/test_browser.py measures the result).
+  figures, widgets and HTML outputs readable in dark mode (tests/test_browser.py
+  measures the result).
 
 - sphinx-thebe registers its inline configuration script (``const THEBE_JS_URL = ...``)
   through ``app.add_js_file(None, ...)``; Sphinx 7.4 keeps it once as ``None`` and
@@ -10,17 +11,26 @@
 - pydata-sphinx-theme logs "Got invalid theme mode" when its template variable
   ``default_mode`` is unset, as Jupyter Book leaves it; it is set to ``auto``
   (follow the reader's light or dark setting) in ``html_context``.
+- The theme option ``navbar_persistent`` is set empty, so that no header bar
+  with a second search box tops every page at desktop widths.
 
-tests/test_browser.py fails on any console error, so it guards both.
+tests/test_browser.py fails on any console error, so it guards the first two.
 """
 
 from __future__ import annotations
 
 
-def _set_default_mode(app, config) -> None:
+def _set_theme_defaults(app, config) -> None:
     context = dict(config.html_context or {})
     context.setdefault("default_mode", "auto")
     config.html_context = context
+    # pydata-sphinx-theme 0.16+ fills an unset ``navbar_persistent`` with a search
+    # field, which sphinx-book-theme (already searching from its sidebar) does not
+    # expect: every wide page got an empty 64 px bar across its top, holding only
+    # a second search box. Empty, the theme leaves the bar out.
+    options = dict(config.html_theme_options or {})
+    options.setdefault("navbar_persistent", [])
+    config.html_theme_options = options
 
 
 def _key(script) -> tuple:
@@ -47,6 +57,6 @@ def _add_stylesheet(app) -> None:
 
 def setup(app):
     app.connect("builder-inited", _add_stylesheet)
-    app.connect("config-inited", _set_default_mode)
+    app.connect("config-inited", _set_theme_defaults)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
