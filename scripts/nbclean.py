@@ -118,7 +118,7 @@ def clean(nb: dict[str, Any], name: str) -> dict[str, Any]:
             for output in cell["outputs"]:
                 if output.get("output_type") == "execute_result":
                     output.setdefault("metadata", {})
-    text = _KERNEL_FILE.sub("<cell>", json.dumps(nb))
+    text = _SITE_PACKAGES.sub("/…/site-packages/", _KERNEL_FILE.sub("<cell>", json.dumps(nb)))
     return renumber_widgets(json.loads(_renumber_object_ids(text)), name)
 
 
@@ -171,6 +171,10 @@ def figure_alt_text(code: str, heading: str) -> str:
 # ipykernel names the file of each cell /tmp/ipykernel_<pid>/<hash of the code>.py
 # in tracebacks: noise to a reader, and the pid changes on every run.
 _KERNEL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
+
+# Installed packages' files in tracebacks and warnings: where the environment
+# lives on the machine that stored the run is noise to a reader.
+_SITE_PACKAGES = re.compile(r"/[^\s\"']*?/site-packages/")
 
 
 def _coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -59,17 +59,19 @@ def test_cleaning_is_idempotent_and_renumbers_widgets():
 
 
 def test_cleaning_merges_streams_and_pins_kernel_paths():
-    """Output split by timing, and the kernel's pid in paths, must not make a notebook differ."""
+    """Output split by timing, the kernel's pid and the environment's path must not make a
+    notebook differ."""
     outputs = [{"output_type": "stream", "name": "stdout", "text": ["a\n"]},
                {"output_type": "stream", "name": "stdout", "text": "b\n"},
                {"output_type": "stream", "name": "stderr", "text": "c\n"},
                {"output_type": "error", "ename": "E", "evalue": "at /tmp/ipykernel_4242/17.py:1",
-                "traceback": []}]
+                "traceback": ['File "/home/me/.venv/lib/python3.11/site-packages/torch/x.py"']}]
     nb = {"metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": "",
                                      "outputs": outputs}]}
     cleaned = nbclean.clean(nb, "demo")["cells"][0]["outputs"]
     assert [o.get("text") for o in cleaned[:2]] == ["a\nb\n", "c\n"]
     assert cleaned[2]["evalue"] == "at <cell>:1"
+    assert cleaned[2]["traceback"] == ['File "/…/site-packages/torch/x.py"']
 
 
 def test_gpu_chapters_ask_colab_for_a_gpu_runtime():
