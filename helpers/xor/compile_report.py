@@ -10,6 +10,8 @@ import torch._dynamo as dynamo
 from torch._dynamo.utils import counters
 
 from .. import native_output
+from ..show import Table
+from ..timing import format_seconds
 from ..validate import positive_int
 from . import stage7_torch_compile as stage7
 from .problem import LEARNING_RATE, SAMPLES, SEED
@@ -155,8 +157,9 @@ def aot_graph_counts(epochs: int = 3) -> AotCounts:
 def profile_epoch(rows: int = 8):
     """torch.profiler's table for one warm epoch of stage 7, by self CPU time.
 
-    Returns ``(table, names)``: the first ``rows`` rows as text, and every event
-    name recorded with its number of calls (for checks that do not depend on the order).
+    Returns ``(table, names)``: the first ``rows`` events (self CPU time, its share
+    of the epoch's, calls) as a :class:`~helpers.show.Table`, and every event name
+    recorded with its number of calls (for checks that do not depend on the order).
     """
     positive_int("rows", rows)
     from torch.profiler import ProfilerActivity, profile
@@ -170,7 +173,11 @@ def profile_epoch(rows: int = 8):
     with native_output.silenced(), profile(activities=[ProfilerActivity.CPU]) as prof:
         for x, y in data:
             stage7.train_step(params, x, y, LEARNING_RATE).item()
-    events = prof.key_averages()
-    table = events.table(sort_by="self_cpu_time_total", row_limit=rows,
-                         max_name_column_width=44)
-    return table, {event.key: event.count for event in events}
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events) or 1.0  # microseconds
+    lines = ["event | self CPU | share | calls"]
+    for e in events[:rows]:
+        name = e.key if len(e.key) <= 40 else e.key[:39] + "…"
+        lines.append(f"{name} | {format_seconds(e.self_cpu_time_total / 1e6)} | "
+                     f"{e.self_cpu_time_total / total:.0%} | {e.count}")
+    return Table("\n".join(lines)), {event.key: event.count for event in events}

@@ -34,8 +34,8 @@ class Comparison:
             same = "yes" if round(ours, 6) == theirs else "NO"
             lines.append(f"{epoch:>6}  {ours:9.6f}  {theirs:9.6f}  {same}")
         for (x, _), (ours, theirs) in zip(SAMPLES, self.predictions):
-            same = "yes" if ours == theirs else "NO"
-            lines.append(f"{str(x):>10} -> {ours}   post: {theirs}   {same}")
+            same = "same as the post" if ours == theirs else f"NO, the post: {theirs}"
+            lines.append(f"{str(x):>10} -> {ours}   {same}")
         verdict = ("every printed figure matches the post" if self.matches
                    else "some figures differ from the post")
         lines.append(f"=> {verdict} ({len(self.rows)} losses, {len(self.predictions)} predictions)")
