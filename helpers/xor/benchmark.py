@@ -273,6 +273,39 @@ def _torch_scan_available() -> tuple[bool, str]:
     return torch_fast.scan_available()
 
 
+def _cuda_graphs_available() -> tuple[bool, str]:
+    import torch
+
+    if torch.get_default_device().type != "cuda":
+        return False, "CUDA graphs need a CUDA GPU (python -m bench --device gpu on one)"
+    return True, ""
+
+
+def _torch_cuda_graphs(epochs: int, networks: int) -> Callable[[], float]:
+    """The compiled epoch with ``mode="reduce-overhead"``: each epoch replays one
+    recorded CUDA graph instead of launching its kernels one by one from Python.
+
+    Not yet run by this project (no GPU was lent to it); if it fails on a GPU, the
+    benchmark records the error's first line instead of a time.
+    """
+    import torch
+
+    from . import torch_fast
+
+    step = torch.compile(torch_fast.epoch, fullgraph=True, mode="reduce-overhead")
+
+    def call() -> float:
+        params, (xs, ys) = torch_fast.init_params(SEED), torch_fast.data()
+        means = []
+        for _ in range(epochs):
+            torch.compiler.cudagraph_mark_step_begin()  # the last replay's outputs are inputs now
+            params, losses = step(params, xs, ys, LEARNING_RATE)
+            means.append(losses.mean())  # read before the next replay reuses the buffer
+        return float(means[-1])
+
+    return call
+
+
 def _torch_many(how: str) -> Callable[[int, int], Callable[[], float]]:
     def prepare(epochs: int, networks: int) -> Callable[[], float]:
         from . import torch_fast
@@ -314,6 +347,8 @@ VARIANTS: tuple[Variant, ...] = (
             1_000, EPOCHS, _torch_blocks(cpp_wrapper=False), compiles=True,
             available=lambda: (True, ""), slow_compile=True),
     # The control for the whole loop: the same compiled epoch, one dispatch per epoch.
+    Variant("PyTorch functional, compiled epoch, CUDA graphs", "PyTorch", 1, 1_000, EPOCHS,
+            _torch_cuda_graphs, compiles=True, available=_cuda_graphs_available),
     Variant("JAX jit(one epoch) in a Python loop", "JAX", 1, 1_000, EPOCHS, _jax_per_epoch,
             compiles=True),
     Variant("JAX whole loop (lax.scan)", "JAX", 1, EPOCHS, EPOCHS, _jax_scan, compiles=True,
