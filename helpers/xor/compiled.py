@@ -1,4 +1,5 @@
-"""The XOR network trained with no Python per step: the whole loop under one jit.
+"""The XOR network trained with no Python per step: the whole loop under one
+jit.
 
 ``lax.scan`` runs the epochs, and inside each epoch another scan runs the four
 samples, one SGD update each, exactly as stage 6 does. The update is stage 6's
@@ -24,14 +25,17 @@ from .problem import SAMPLES
 
 
 def init_params(seed: int, hidden: int = 2) -> list[dict[str, jax.Array]]:
-    """Stage 6's initial parameters for ``jax.random.key(seed)`` and ``hidden`` units."""
+    """Stage 6's initial parameters for ``jax.random.key(seed)`` and
+    ``hidden`` units."""
     key_1, key_2 = jax.random.split(jax.random.key(seed))
-    return [stage6.init_layer(key_1, 2, hidden), stage6.init_layer(key_2, hidden, 1)]
+    return [stage6.init_layer(key_1, 2, hidden),
+            stage6.init_layer(key_2, hidden, 1)]
 
 
 def data() -> tuple[jax.Array, jax.Array]:
     """The four XOR samples as arrays: inputs (4, 2) and targets (4,)."""
-    return jnp.array([x for x, _ in SAMPLES]), jnp.array([y for _, y in SAMPLES])
+    return (jnp.array([x for x, _ in SAMPLES]),
+            jnp.array([y for _, y in SAMPLES]))
 
 
 def _epoch_losses(params, xs, ys, learning_rate, epochs):
@@ -48,13 +52,15 @@ def _epoch_losses(params, xs, ys, learning_rate, epochs):
 
 @partial(jax.jit, static_argnums=4)
 def train(params, xs, ys, learning_rate, epochs: int):
-    """Train for ``epochs`` epochs in one compiled call; return (params, mean loss per epoch)."""
+    """Train for ``epochs`` epochs in one compiled call; return (params, mean
+    loss per epoch)."""
     return _epoch_losses(params, xs, ys, learning_rate, epochs)
 
 
 @partial(jax.jit, static_argnums=4)
 def train_many(stacked_params, xs, ys, learning_rates, epochs: int):
-    """``train`` for a batch of networks: parameters stacked on a leading axis, one rate each.
+    """``train`` for a batch of networks: parameters stacked on a leading
+    axis, one rate each.
 
     Every network trains on the same samples (``in_axes`` None for them).
     """
@@ -64,7 +70,8 @@ def train_many(stacked_params, xs, ys, learning_rates, epochs: int):
 
 @jax.jit
 def one_epoch(params, xs, ys, learning_rate):
-    """One epoch per compiled call (the inner scan over the four samples); (params, mean loss).
+    """One epoch per compiled call (the inner scan over the four samples);
+    (params, mean loss).
 
     The control for the whole loop: the same compiled body as ``train``'s, but
     called from a Python loop once per epoch, as PyTorch's compiled epoch is.
@@ -74,7 +81,8 @@ def one_epoch(params, xs, ys, learning_rate):
 
 
 def train_per_epoch(params, xs, ys, learning_rate, epochs: int):
-    """``train`` with the loop over epochs in Python: one dispatch of ``one_epoch`` per epoch.
+    """``train`` with the loop over epochs in Python: one dispatch of
+    ``one_epoch`` per epoch.
 
     The losses stay on the device and are gathered once, at the end (one sync).
     """
@@ -87,20 +95,22 @@ def train_per_epoch(params, xs, ys, learning_rate, epochs: int):
 
 
 def hlo_op_counts(compiled_text: str) -> dict[str, int]:
-    """How many of each HLO op an XLA executable holds: ``jit(f).lower(...).compile().as_text()``.
+    """How many of each HLO op an XLA executable holds:
+    ``jit(f).lower(...).compile().as_text()``.
 
     Counts every instruction (``%name = type op(...)``) in every computation,
     fused ones included, by op name (``fusion``, ``while``, ``dot``, ...).
     """
     counts: dict[str, int] = {}
-    for match in re.finditer(r"^\s*(?:ROOT )?%?[\w.-]+ = .*? ([a-z][\w-]*)\(", compiled_text,
-                             re.MULTILINE):
+    instruction = r"^\s*(?:ROOT )?%?[\w.-]+ = .*? ([a-z][\w-]*)\("
+    for match in re.finditer(instruction, compiled_text, re.MULTILINE):
         counts[match[1]] = counts.get(match[1], 0) + 1
     return counts
 
 
 def stack_params(seeds, hidden: int = 2):
-    """Initial parameters for each seed, stacked leaf by leaf on a new leading axis.
+    """Initial parameters for each seed, stacked leaf by leaf on a new leading
+    axis.
 
     One ``vmap``-ed call of ``init_params`` over the seeds rather than a Python
     loop of calls: the same numbers (a test checks), one dispatch.
@@ -112,7 +122,8 @@ def stack_params(seeds, hidden: int = 2):
 
 
 def epochs_to_reach(losses, threshold: float = 0.01) -> np.ndarray:
-    """First epoch whose mean loss is below ``threshold`` (per row), or -1 if never."""
+    """First epoch whose mean loss is below ``threshold`` (per row), or -1 if
+    never."""
     losses = np.asarray(losses)
     below = losses < threshold
     first = below.argmax(axis=-1)

@@ -1,4 +1,5 @@
-"""What every XOR stage hands back: its per-epoch losses and its trained network."""
+"""What every XOR stage hands back: its per-epoch losses and its trained
+network."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from .problem import LOG_EVERY
 class EpochLog:
     """Collects the mean of the per-sample losses of every epoch.
 
-    Every stage calls ``log(epoch, losses)`` once per epoch with the four losses
-    it measured *during* that epoch (each before its own update). That mean is
-    what the post prints as "Loss at epoch N". With ``echo`` the table lines are
-    printed live as training runs, as the post's scripts print them; an
-    optional progress bar is advanced.
+    Every stage calls ``log(epoch, losses)`` once per epoch with the four
+    losses it measured *during* that epoch (each before its own update). That
+    mean is what the post prints as "Loss at epoch N". With ``echo`` the table
+    lines are printed live as training runs, as the post's scripts print them;
+    an optional progress bar is advanced.
     """
 
     log_every: int = LOG_EVERY
@@ -32,20 +33,25 @@ class EpochLog:
                 "call it exactly once per epoch, in order, starting at 0"
             )
         if len(losses) == 0:
-            raise ValueError(f"epoch {epoch} reported no losses: pass the per-sample losses")
-        mean = sum(losses) / len(losses)  # plain Python floats, as the post computes it
+            raise ValueError(f"epoch {epoch} reported no losses: pass the "
+                             "per-sample losses")
+        # plain Python floats, as the post computes it
+        mean = sum(losses) / len(losses)
         self.means.append(mean)
         if epoch % self.log_every == 0:
             if self.echo:
                 print(table_line(epoch, mean))
             if self.progress is not None:
-                self.progress.set_postfix_str(f"loss {mean:.6f}", refresh=False)
+                self.progress.set_postfix_str(f"loss {mean:.6f}",
+                                              refresh=False)
         if self.progress is not None:
             self.progress.update(1)
 
     def table(self) -> dict[int, float]:
-        """The logged epochs and their mean losses: {0: 0.279327..., 1000: ...}."""
-        return {e: m for e, m in enumerate(self.means) if e % self.log_every == 0}
+        """The logged epochs and their mean losses:
+        {0: 0.279327..., 1000: ...}."""
+        return {e: m for e, m in enumerate(self.means)
+                if e % self.log_every == 0}
 
 
 def table_line(epoch: int, mean_loss: float) -> str:
@@ -54,7 +60,8 @@ def table_line(epoch: int, mean_loss: float) -> str:
 
 
 class Trained(NamedTuple):
-    """A trained network: its parameters and a function from one input to its output.
+    """A trained network: its parameters and a function from one input to its
+    output.
 
     ``predict`` takes a plain list such as ``[0.0, 1.0]`` and returns the
     framework's own tensor or array, so a printed prediction looks exactly as

@@ -1,4 +1,5 @@
-"""Stage 1: idiomatic PyTorch, with an nn.Module, nn.Linear layers and torch.optim.SGD."""
+"""Stage 1: idiomatic PyTorch, with an nn.Module, nn.Linear layers and
+torch.optim.SGD."""
 
 import torch
 

@@ -1,4 +1,5 @@
-"""Stage 2: the same nn.Module, but SGD written by hand instead of torch.optim."""
+"""Stage 2: the same nn.Module, but SGD written by hand instead of
+torch.optim."""
 
 import torch
 
@@ -25,7 +26,8 @@ def mse(model, x, y):
 
 
 def sgd_step(model, learning_rate):
-    with torch.no_grad():  # the update itself must not be recorded for autograd
+    # the update itself must not be recorded for autograd
+    with torch.no_grad():
         for p in model.parameters():
             if p.grad is not None:
                 p -= p.grad * learning_rate

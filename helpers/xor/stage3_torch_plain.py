@@ -1,4 +1,5 @@
-"""Stage 3: no nn helpers either: parameters are a list of dicts of plain tensors."""
+"""Stage 3: no nn helpers either: parameters are a list of dicts of plain
+tensors."""
 
 import math
 

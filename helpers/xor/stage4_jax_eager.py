@@ -39,7 +39,8 @@ def train(epochs: int, log: EpochLog) -> Trained:
     for epoch in range(epochs):
         losses = []
         for x, y in SAMPLES:
-            loss, grads = jax.value_and_grad(mse)(params, jnp.array(x), jnp.array(y))
+            loss, grads = jax.value_and_grad(mse)(
+                params, jnp.array(x), jnp.array(y))
             losses.append(loss.item())
             params = sgd_step(params, grads, LEARNING_RATE)
         log(epoch, losses)

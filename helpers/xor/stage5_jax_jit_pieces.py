@@ -1,4 +1,5 @@
-"""Stage 5: stage 4 with @jax.jit on forward, sgd_step and mse, one piece at a time."""
+"""Stage 5: stage 4 with @jax.jit on forward, sgd_step and mse, one piece at
+a time."""
 
 import math
 
@@ -42,7 +43,8 @@ def train(epochs: int, log: EpochLog) -> Trained:
     for epoch in range(epochs):
         losses = []
         for x, y in SAMPLES:
-            loss, grads = jax.value_and_grad(mse)(params, jnp.array(x), jnp.array(y))
+            loss, grads = jax.value_and_grad(mse)(
+                params, jnp.array(x), jnp.array(y))
             losses.append(loss.item())
             params = sgd_step(params, grads, LEARNING_RATE)
         log(epoch, losses)

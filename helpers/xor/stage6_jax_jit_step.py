@@ -1,4 +1,5 @@
-"""Stage 6: one jitted train_step does the value-and-grad and the update together."""
+"""Stage 6: one jitted train_step does the value-and-grad and the update
+together."""
 
 import math
 
@@ -45,7 +46,8 @@ def train(epochs: int, log: EpochLog) -> Trained:
     for epoch in range(epochs):
         losses = []
         for x, y in SAMPLES:
-            params, loss = train_step(params, jnp.array(x), jnp.array(y), LEARNING_RATE)
+            params, loss = train_step(
+                params, jnp.array(x), jnp.array(y), LEARNING_RATE)
             losses.append(loss.item())
         log(epoch, losses)
 

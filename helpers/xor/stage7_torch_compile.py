@@ -1,4 +1,5 @@
-"""Stage 7: stage 3's PyTorch, shaped like stage 6, with torch.compile on train_step."""
+"""Stage 7: stage 3's PyTorch, shaped like stage 6, with torch.compile on
+train_step."""
 
 import math
 
@@ -59,7 +60,8 @@ def train(epochs: int, log: EpochLog) -> Trained:
     for epoch in range(epochs):
         losses = []
         for x, y in SAMPLES:
-            loss = train_step(params, torch.tensor(x), torch.tensor(y), LEARNING_RATE)
+            loss = train_step(
+                params, torch.tensor(x), torch.tensor(y), LEARNING_RATE)
             losses.append(loss.item())
         log(epoch, losses)
 

@@ -112,9 +112,11 @@ class VariantResult:
     reference: int
     seconds_per_epoch: list[float]  # one value per timed chunk
     means: list[float]  # mean loss of every timed epoch, in order
-    graphs: int  # graphs Dynamo compiles for this variant alone, warm-up included
+    # graphs Dynamo compiles for this variant alone, warm-up included
+    graphs: int
     graph_breaks: int  # graph breaks Dynamo reports for it, warm-up included
-    recompiled_while_timed: int = field(default=0)  # graphs compiled while timing (all variants)
+    # graphs compiled while timing (all variants)
+    recompiled_while_timed: int = field(default=0)
 
     @property
     def median(self) -> float:
@@ -126,7 +128,8 @@ def _graph_breaks() -> int:
 
 
 def _compiled_for(variant: Variant) -> tuple[int, int]:
-    """(graphs, graph breaks) for one variant alone: caches cleared, two epochs."""
+    """(graphs, graph breaks) for one variant alone: caches cleared, two
+    epochs."""
     dynamo.reset()
     counters.clear()
     with dynamo.config.patch(compiled_autograd=variant.compiled_autograd):
@@ -138,9 +141,11 @@ def _compiled_for(variant: Variant) -> tuple[int, int]:
     return found
 
 
-def measure_all(epochs_per_repeat: int = 250, repeats: int = 5, progress: bool = True,
+def measure_all(epochs_per_repeat: int = 250, repeats: int = 5,
+                progress: bool = True,
                 names: list[str] | None = None) -> list[VariantResult]:
-    """Train every variant (or those in ``names``) from the seed, timing chunks in turn.
+    """Train every variant (or those in ``names``) from the seed, timing
+    chunks in turn.
 
     First each variant is compiled alone, caches cleared, to count its graphs
     and graph breaks. Then all are compiled again and warmed up (two epochs on
@@ -153,14 +158,15 @@ def measure_all(epochs_per_repeat: int = 250, repeats: int = 5, progress: bool =
     names = list(VARIANTS) if names is None else list(names)
     unknown = [n for n in names if n not in VARIANTS]
     if unknown or not names:
-        raise ValueError(f"unknown variant {unknown[0] if unknown else names!r}: pick from "
+        wrong = unknown[0] if unknown else names
+        raise ValueError(f"unknown variant {wrong!r}: pick from "
                          f"{list(VARIANTS)}")
     positive_int("epochs_per_repeat", epochs_per_repeat)
     positive_int("repeats", repeats)
     from ..progress import stable_bar
 
-    bar = stable_bar(len(names) * (repeats + 1), "stage 7 variants", "steps") \
-        if progress else None
+    bar = stable_bar(len(names) * (repeats + 1), "stage 7 variants",
+                     "steps") if progress else None
     compiled = {}
     for name in names:
         compiled[name] = _compiled_for(VARIANTS[name])
@@ -181,10 +187,12 @@ def measure_all(epochs_per_repeat: int = 250, repeats: int = 5, progress: bool =
     means = {name: [] for name in names}
     for _ in range(repeats):
         for name in names:
-            with dynamo.config.patch(compiled_autograd=VARIANTS[name].compiled_autograd):
+            autograd = VARIANTS[name].compiled_autograd
+            with dynamo.config.patch(compiled_autograd=autograd):
                 start = time.perf_counter()
                 chunk = [epochs[name]() for _ in range(epochs_per_repeat)]
-                seconds[name].append((time.perf_counter() - start) / epochs_per_repeat)
+                elapsed = time.perf_counter() - start
+                seconds[name].append(elapsed / epochs_per_repeat)
             means[name] += [sum(losses) / len(losses) for losses in chunk]
             if bar is not None:
                 bar.update(1)
@@ -192,13 +200,16 @@ def measure_all(epochs_per_repeat: int = 250, repeats: int = 5, progress: bool =
     dynamo.reset()
     if bar is not None:
         bar.close()
-    return [VariantResult(name, VARIANTS[name].reference, seconds[name], means[name],
-                          *compiled[name], late) for name in names]
+    return [VariantResult(name, VARIANTS[name].reference, seconds[name],
+                          means[name], *compiled[name], late)
+            for name in names]
 
 
-def measure(name: str, epochs_per_repeat: int = 250, repeats: int = 5) -> VariantResult:
+def measure(name: str, epochs_per_repeat: int = 250,
+            repeats: int = 5) -> VariantResult:
     """:func:`measure_all` for one variant, without a progress bar."""
-    return measure_all(epochs_per_repeat, repeats, progress=False, names=[name])[0]
+    return measure_all(epochs_per_repeat, repeats, progress=False,
+                       names=[name])[0]
 
 
 def table(results: list[VariantResult]) -> str:
