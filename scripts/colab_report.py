@@ -36,8 +36,14 @@ def pinned_versions(path: pathlib.Path = PINS) -> dict[str, str]:
     return dict(re.findall(r"^([\w-]+)==(\S+)", path.read_text(), re.M))
 
 
+_ENVIRONMENT_PATH = re.compile(r"/[^\s\"']*?/(?:site-packages|colab-stack)/")
+
+
 def gather(folder: pathlib.Path) -> dict:
-    chapters = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    # where the run's environment lived (a venv, the Colab-stack folder) is not a
+    # difference a Colab reader will see: keep the package-relative part only
+    chapters = {p.stem: json.loads(_ENVIRONMENT_PATH.sub("…/", p.read_text()))
+                for p in sorted(folder.glob("*.json"))}
     if not chapters:
         raise SystemExit(f"no chapter reports in {folder}: was the test run with BOOK_COLAB_REPORT={folder}?")
     pins = pinned_versions()
